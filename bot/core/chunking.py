@@ -1,0 +1,201 @@
+"""Document -> Passages that follow headings and sentence boundaries and fit the model's input.
+
+Pure functions: the token counter is passed in, so the same code serves the real tokenizer and tests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from bot.core.documents import Document
+
+TokenCounter = Callable[[str], int]
+HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+FENCE = re.compile(r"^\s*(```|~~~)")
+# A sentence ends at . ! ? (optionally followed by a closing quote or bracket) before whitespace and a
+# capital, digit, quote or bracket; common abbreviations are protected below.
+SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[`*]?[A-Z0-9])")
+ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "Mr.", "Dr.", "cf.", "approx.", "Fig.", "No.")
+SECTION_SEPARATOR = " › "
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A retrievable piece of an article. `section` is the heading path below the title."""
+
+    id: str
+    doc_path: str
+    title: str
+    section: str
+    text: str
+    url: str | None = None
+    ordinal: int = 0
+
+    @property
+    def heading_path(self) -> str:
+        return SECTION_SEPARATOR.join(part for part in (self.title, self.section) if part)
+
+    @property
+    def embedding_text(self) -> str:
+        """The passage under its heading path, which supplies context its text leaves implicit."""
+        return f"{self.heading_path}\n{self.text}"
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return [block for block in self.text.split("\n\n") if block.strip()]
+
+    def views(self) -> list[str]:
+        """The texts embedded for this passage (see search.py for how their scores combine).
+
+        With and without the heading path, because a title can carry the question's subject ("PyTorch")
+        or be noise ("Note 12"); each paragraph too, because one focused paragraph often matches a
+        question better than the whole passage. A one-paragraph passage has no separate paragraph views.
+        """
+        views = [self.embedding_text, self.text]
+        paragraphs = self.paragraphs
+        if len(paragraphs) > 1:
+            for paragraph in paragraphs:
+                views += [f"{self.heading_path}\n{paragraph}", paragraph]
+        return views
+
+
+@dataclass(frozen=True)
+class Section:
+    headings: tuple[str, ...]
+    blocks: tuple[str, ...]
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split prose into sentences, keeping abbreviations like "e.g." inside their sentence."""
+    protected = text
+    for number, abbreviation in enumerate(ABBREVIATIONS):
+        protected = protected.replace(abbreviation, f"\x00{number}\x00")
+    parts = SENTENCE_END.split(protected)
+    sentences = []
+    for part in parts:
+        for number, abbreviation in enumerate(ABBREVIATIONS):
+            part = part.replace(f"\x00{number}\x00", abbreviation)
+        if part.strip():
+            sentences.append(part.strip())
+    return sentences
+
+
+def split_sections(document: Document) -> list[Section]:
+    """Group the body's blocks (paragraphs, lists, code) under the heading path they sit in."""
+    sections: list[Section] = []
+    stack: list[tuple[int, str]] = []
+    blocks: list[str] = []
+    current: list[str] = []
+    in_fence = False
+
+    def close_block() -> None:
+        if current and "".join(current).strip():
+            blocks.append("\n".join(current).strip())
+        current.clear()
+
+    def close_section() -> None:
+        close_block()
+        if blocks:
+            sections.append(Section(tuple(h for _, h in stack), tuple(blocks)))
+        blocks.clear()
+
+    for line in document.body.splitlines():
+        if FENCE.match(line):
+            in_fence = not in_fence
+            current.append(line)
+            continue
+        heading = None if in_fence else HEADING.match(line)
+        if heading:
+            close_section()
+            level, text = len(heading.group(1)), heading.group(2).strip()
+            stack[:] = [(lvl, h) for lvl, h in stack if lvl < level] + [(level, text)]
+        elif not line.strip() and not in_fence:
+            close_block()
+        else:
+            current.append(line)
+    close_section()
+    return sections
+
+
+def section_name(headings: tuple[str, ...], title: str) -> str:
+    """Heading path below the article title (an H1 repeating the title adds nothing)."""
+    parts = [h for h in headings if h.casefold() != title.casefold()]
+    return SECTION_SEPARATOR.join(parts)
+
+
+def chunk_document(document: Document, count_tokens: TokenCounter, max_tokens: int) -> list[Passage]:
+    """Split a document into passages of at most `max_tokens` model tokens, heading path included."""
+    passages: list[Passage] = []
+    seen_ids: set[str] = set()
+    for section in split_sections(document):
+        name = section_name(section.headings, document.title)
+        prefix = SECTION_SEPARATOR.join(p for p in (document.title, name) if p)
+        # The heading path is embedded with each passage, so it spends part of the budget.
+        budget = max(16, max_tokens - count_tokens(prefix) - 2)
+        for text in pack_blocks(section.blocks, count_tokens, budget):
+            ordinal = len(passages)
+            passage_id = passage_key(document.path, name, text, seen_ids)
+            passages.append(Passage(passage_id, document.path, document.title, name, text, document.url, ordinal))
+    return passages
+
+
+def passage_key(doc_path: str, section: str, text: str, seen: set[str]) -> str:
+    """Stable id from content: the same text under the same heading keeps its id across rebuilds."""
+    digest = hashlib.sha1(f"{doc_path}\x00{section}\x00{text}".encode()).hexdigest()[:16]
+    key, repeat = digest, 1
+    while key in seen:
+        key, repeat = f"{digest}-{repeat}", repeat + 1
+    seen.add(key)
+    return key
+
+
+def pack_blocks(blocks: tuple[str, ...], count_tokens: TokenCounter, budget: int) -> Iterator[str]:
+    """Greedily join whole blocks; a block too big on its own is split at sentences, then words."""
+    pending: list[str] = []
+    pending_tokens = 0
+    for block in blocks:
+        for piece in fit_block(block, count_tokens, budget):
+            tokens = count_tokens(piece)
+            if pending and pending_tokens + tokens > budget:
+                yield "\n\n".join(pending)
+                pending, pending_tokens = [], 0
+            pending.append(piece)
+            pending_tokens += tokens
+    if pending:
+        yield "\n\n".join(pending)
+
+
+def fit_block(block: str, count_tokens: TokenCounter, budget: int) -> list[str]:
+    if count_tokens(block) <= budget:
+        return [block]
+    pieces: list[str] = []
+    current: list[str] = []
+    for sentence in split_sentences(block):
+        for part in split_words(sentence, count_tokens, budget):
+            candidate = " ".join([*current, part])
+            if current and count_tokens(candidate) > budget:
+                pieces.append(" ".join(current))
+                current = []
+            current.append(part)
+    if current:
+        pieces.append(" ".join(current))
+    return pieces
+
+
+def split_words(sentence: str, count_tokens: TokenCounter, budget: int) -> list[str]:
+    """Last resort for a run-on sentence (or a code line) longer than the budget."""
+    if count_tokens(sentence) <= budget:
+        return [sentence]
+    parts: list[str] = []
+    current: list[str] = []
+    for word in sentence.split():
+        if current and count_tokens(" ".join([*current, word])) > budget:
+            parts.append(" ".join(current))
+            current = []
+        current.append(word)
+    if current:
+        parts.append(" ".join(current))
+    return parts

@@ -1,0 +1,206 @@
+"""Knowledge files -> Documents.
+
+Markdown, text and reStructuredText may start with YAML front matter; HTML gives its title and links
+through its own tags. Every body is normalised to Markdown-style `#` headings so chunking has one format.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import frontmatter
+import yaml
+from bs4 import BeautifulSoup
+
+from bot.errors import EmptyKnowledgeBase, InvalidArticle, KnowledgeDirMissing
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".rst", ".html", ".htm")
+# Characters that reStructuredText uses to underline section titles.
+RST_UNDERLINE = set("=-~^\"'`#*+:._")
+
+
+@dataclass(frozen=True)
+class Document:
+    """One article: `path` is relative to the knowledge directory, in POSIX form."""
+
+    path: str
+    title: str
+    body: str
+    url: str | None = None
+    tags: tuple[str, ...] = ()
+    updated: str | None = None
+    content_hash: str = ""
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    documents: tuple[Document, ...]
+    skipped: tuple[SkippedFile, ...] = field(default=())
+
+
+def content_hash(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def iter_knowledge_files(root: Path) -> Iterator[Path]:
+    """Supported files under `root`, sorted, skipping hidden paths (trash, editor swap files)."""
+    for path in sorted(root.rglob("*")):
+        relative = path.relative_to(root)
+        if any(part.startswith((".", "_")) for part in relative.parts):
+            continue
+        if path.is_file() and path.suffix.lower() in SUPPORTED_SUFFIXES:
+            yield path
+
+
+def load_documents(root: Path) -> LoadResult:
+    """Read every article under `root`; broken ones are reported in `skipped`, never raised."""
+    if not root.is_dir():
+        raise KnowledgeDirMissing(root)
+    documents: list[Document] = []
+    skipped: list[SkippedFile] = []
+    for path in iter_knowledge_files(root):
+        relative = path.relative_to(root).as_posix()
+        try:
+            documents.append(parse_document(relative, path.read_bytes()))
+        except InvalidArticle as error:
+            log.warning("skipping %s: %s", relative, error.reason)
+            skipped.append(SkippedFile(relative, error.reason))
+        except OSError as error:
+            skipped.append(SkippedFile(relative, f"can't read file: {error.strerror or error}"))
+    if not documents:
+        raise EmptyKnowledgeBase(root, skipped=len(skipped))
+    return LoadResult(tuple(documents), tuple(skipped))
+
+
+def parse_document(relative: str, raw: bytes) -> Document:
+    """Parse one file's bytes; raises InvalidArticle with the reason when it can't be used."""
+    if b"\x00" in raw[:8192]:
+        raise InvalidArticle(relative, "binary file (contains NUL bytes)")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InvalidArticle(relative, f"not valid UTF-8 (byte {error.start})") from None
+    suffix = Path(relative).suffix.lower()
+    if suffix in (".html", ".htm"):
+        title, body, meta = _parse_html(text)
+    else:
+        meta, body = _split_front_matter(relative, text)
+        title = str(meta.get("title") or "").strip()
+        if suffix == ".rst":
+            body = rst_to_markdown_headings(body)
+    if not body.strip():
+        raise InvalidArticle(relative, "empty article (no text after the front matter)")
+    title = title or _first_heading(body) or Path(relative).stem.replace("-", " ").replace("_", " ")
+    return Document(
+        path=relative,
+        title=title,
+        body=body.strip() + "\n",
+        url=_optional_str(meta.get("url")),
+        tags=_tags(meta),
+        updated=_optional_str(meta.get("updated")),
+        content_hash=content_hash(raw),
+    )
+
+
+def _split_front_matter(relative: str, text: str) -> tuple[dict, str]:
+    try:
+        post = frontmatter.loads(text)
+    except yaml.YAMLError as error:
+        reason = str(error).splitlines()[0]
+        raise InvalidArticle(relative, f"bad front matter: {reason}") from None
+    if not isinstance(post.metadata, dict):
+        raise InvalidArticle(relative, "bad front matter: expected key: value pairs")
+    return dict(post.metadata), post.content
+
+
+def _parse_html(text: str) -> tuple[str, str, dict]:
+    soup = BeautifulSoup(text, "html.parser")
+    for tag in soup(["script", "style", "nav", "footer", "header", "noscript"]):
+        tag.decompose()
+    meta: dict = {}
+    canonical = soup.find("link", rel="canonical")
+    if canonical and canonical.get("href"):
+        meta["url"] = canonical["href"]
+    keywords = soup.find("meta", attrs={"name": "keywords"})
+    if keywords and keywords.get("content"):
+        meta["tags"] = [k.strip() for k in keywords["content"].split(",") if k.strip()]
+    title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    root = soup.body or soup
+    lines: list[str] = []
+    for element in root.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "blockquote", "td"]):
+        if element.find_parent(["p", "li", "pre", "blockquote", "td"]):
+            continue  # its text is already in the enclosing block
+        content = element.get_text(" ", strip=element.name != "pre")
+        if not content.strip():
+            continue
+        if element.name.startswith("h"):
+            lines.append("#" * int(element.name[1]) + " " + content)
+        elif element.name == "li":
+            lines.append("- " + content)
+        else:
+            lines.append(content)
+    return title, "\n\n".join(lines), meta
+
+
+def rst_to_markdown_headings(body: str) -> str:
+    """Turn reStructuredText underlined titles into `#` headings, by order of first appearance."""
+    lines = body.splitlines()
+    levels: list[str] = []
+    out: list[str] = []
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        following = lines[index + 1] if index + 1 < len(lines) else ""
+        marker = following[:1]
+        is_title = (
+            line.strip()
+            and marker in RST_UNDERLINE
+            and set(following.strip()) == {marker}
+            and len(following.strip()) >= len(line.strip())
+        )
+        if is_title:
+            if marker not in levels:
+                levels.append(marker)
+            out.append("#" * min(levels.index(marker) + 1, 6) + " " + line.strip())
+            index += 2
+            continue
+        out.append(line)
+        index += 1
+    return "\n".join(out)
+
+
+def _first_heading(body: str) -> str:
+    for line in body.splitlines():
+        if line.startswith("#"):
+            return line.lstrip("#").strip()
+    return ""
+
+
+def _optional_str(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def _tags(meta: dict) -> tuple[str, ...]:
+    tags = meta.get("tags") or []
+    if isinstance(tags, str):
+        tags = [t.strip() for t in tags.split(",")]
+    framework = meta.get("framework")
+    values = [str(t) for t in tags if t] + ([str(framework)] if framework else [])
+    return tuple(dict.fromkeys(values))

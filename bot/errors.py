@@ -1,0 +1,100 @@
+"""One error hierarchy for qabot. Adapters (CLI, Discord) turn these into words, each in one place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class QABotError(Exception):
+    """Base of every error qabot raises on purpose."""
+
+
+class KnowledgeError(QABotError):
+    """The knowledge directory can't be used."""
+
+
+class KnowledgeDirMissing(KnowledgeError):
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        super().__init__(f"knowledge directory not found: {path}")
+
+
+class EmptyKnowledgeBase(KnowledgeError):
+    def __init__(self, path: Path, skipped: int = 0) -> None:
+        self.path = path
+        self.skipped = skipped
+        detail = f" ({skipped} file(s) skipped as broken)" if skipped else ""
+        super().__init__(f"no usable articles in {path}{detail}")
+
+
+class InvalidArticle(KnowledgeError):
+    """One article can't be read; carries the path and the reason."""
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
+class IndexError_(QABotError):
+    """The index on disk can't be used. Fix: rebuild it with `qabot index --full`."""
+
+    hint = "rebuild it with `qabot index --full`"
+
+
+class IndexMissing(IndexError_):
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        super().__init__(f"no index in {path}; build it with `qabot index`")
+
+
+class IndexCorrupt(IndexError_):
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"index in {path} is unreadable ({reason}); {self.hint}")
+
+
+class IndexMismatch(IndexError_):
+    """The index was built with a different model, dimension, backend or format."""
+
+    def __init__(self, path: Path, field: str, expected: object, found: object) -> None:
+        self.path = path
+        self.field = field
+        self.expected = expected
+        self.found = found
+        super().__init__(
+            f"index in {path} was built with {field}={found!r} but {expected!r} is configured; {self.hint}"
+        )
+
+
+class IndexBusy(QABotError):
+    """A reindex is already running."""
+
+    def __init__(self) -> None:
+        super().__init__("a reindex is already running; try again when it finishes")
+
+
+class QuestionError(QABotError):
+    """The question can't be asked as given."""
+
+
+class EmptyQuestion(QuestionError):
+    def __init__(self) -> None:
+        super().__init__("the question is empty; ask something, e.g. `qabot ask \"What is PyTorch?\"`")
+
+
+class QuestionTooLong(QuestionError):
+    def __init__(self, length: int, limit: int) -> None:
+        self.length = length
+        self.limit = limit
+        super().__init__(f"the question is {length} characters long; the limit is {limit}")
+
+
+class ModelError(QABotError):
+    """The embedding model can't be loaded."""
+
+    def __init__(self, model: str, reason: str) -> None:
+        self.model = model
+        self.reason = reason
+        super().__init__(f"can't load embedding model {model!r}: {reason}")
