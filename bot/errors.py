@@ -81,7 +81,7 @@ class QuestionError(QABotError):
 
 class EmptyQuestion(QuestionError):
     def __init__(self) -> None:
-        super().__init__("the question is empty; ask something, e.g. `qabot ask \"What is PyTorch?\"`")
+        super().__init__('the question is empty; ask something, e.g. `qabot ask "What is PyTorch?"`')
 
 
 class QuestionTooLong(QuestionError):

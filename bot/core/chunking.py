@@ -138,7 +138,9 @@ def chunk_document(document: Document, count_tokens: TokenCounter, max_tokens: i
         for text in pack_blocks(section.blocks, count_tokens, budget):
             ordinal = len(passages)
             passage_id = passage_key(document.path, name, text, seen_ids)
-            passages.append(Passage(passage_id, document.path, document.title, name, text, document.url, ordinal))
+            passages.append(
+                Passage(passage_id, document.path, document.title, name, text, document.url, ordinal)
+            )
     return passages
 
 

@@ -71,7 +71,11 @@ def build_index(
         previous = None if full else _previous_index(index_dir, embedder)
         old_articles = previous.manifest.articles if previous else {}
         added, changed, removed = _diff(loaded.documents, old_articles)
-        if previous and not (added or changed or removed) and previous.manifest.max_tokens == embedder.max_tokens:
+        if (
+            previous
+            and not (added or changed or removed)
+            and previous.manifest.max_tokens == embedder.max_tokens
+        ):
             report = _unchanged_report(previous, loaded.skipped, started)
             previous.close()
             return report

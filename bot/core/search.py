@@ -69,4 +69,6 @@ class Searcher:
             key=lambda pair: -pair[0],
         )[:k]
         passages = self.store.passages([row for _, row in scored])
-        return [Hit(p, score, rank) for rank, (p, (score, _)) in enumerate(zip(passages, scored, strict=True))]
+        return [
+            Hit(p, score, rank) for rank, (p, (score, _)) in enumerate(zip(passages, scored, strict=True))
+        ]

@@ -104,7 +104,9 @@ class IndexStore:
         self.view_passage = np.load(directory / VIEWS_FILE)
         # view_start[p]:view_start[p + 1] are passage p's rows in `embeddings`.
         self.view_start = np.searchsorted(self.view_passage, np.arange(manifest.passage_count + 1))
-        self._db = sqlite3.connect(f"file:{directory / PASSAGES_FILE}?mode=ro", uri=True, check_same_thread=False)
+        self._db = sqlite3.connect(
+            f"file:{directory / PASSAGES_FILE}?mode=ro", uri=True, check_same_thread=False
+        )
         self._db_lock = threading.Lock()
 
     @property
@@ -178,7 +180,9 @@ def load_index(index_dir: Path, model: str | None = None, dimension: int | None 
     try:
         index = faiss.read_index(str(directory / FAISS_FILE))
     except RuntimeError as error:
-        raise IndexCorrupt(index_dir, f"FAISS can't read {FAISS_FILE}: {str(error).splitlines()[0]}") from None
+        raise IndexCorrupt(
+            index_dir, f"FAISS can't read {FAISS_FILE}: {str(error).splitlines()[0]}"
+        ) from None
     if index.ntotal != manifest.view_count or index.d != manifest.dimension:
         raise IndexCorrupt(index_dir, "FAISS index does not match the manifest's counts")
     return IndexStore(directory, manifest, index)
@@ -225,8 +229,15 @@ def save_index(
         np.save(staging / VIEWS_FILE, np.asarray(views.passage_rows, dtype=np.int32))
         _write_passages(staging / PASSAGES_FILE, passages, views.hashes)
         files = {name: file_sha256(staging / name) for name in DATA_FILES}
-        final = Manifest(**{**asdict(manifest), "articles": manifest.articles, "files": files,
-                            "generation": generation, "built_at": time.time()})
+        final = Manifest(
+            **{
+                **asdict(manifest),
+                "articles": manifest.articles,
+                "files": files,
+                "generation": generation,
+                "built_at": time.time(),
+            }
+        )
         (staging / MANIFEST_FILE).write_text(final.to_json())
         for name in (*DATA_FILES, MANIFEST_FILE):
             _fsync(staging / name)

