@@ -25,13 +25,13 @@ def _split_ids(value: object) -> object:
 class CoreSettings(BaseSettings):
     """Where the knowledge lives, how it is embedded and when the bot answers."""
 
-    model_config = SettingsConfigDict(env_prefix="QABOT_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="QABOT_", env_file=".env", extra="ignore", env_ignore_empty=True)
 
     knowledge_dir: Path = Path("knowledge")
     index_dir: Path = Path("index")
     model: str = DEFAULT_MODEL
     backend: Literal["auto", "torch", "onnx", "onnx-int8"] = "auto"
-    threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    threshold: float = Field(default=0.45, ge=0.0, le=1.0)
     top_k: int = Field(default=5, ge=1, le=50)
     max_question_chars: int = Field(default=4000, ge=10)
 
@@ -39,7 +39,7 @@ class CoreSettings(BaseSettings):
 class DiscordSettings(BaseSettings):
     """How the bot reaches Discord and who may do what there."""
 
-    model_config = SettingsConfigDict(env_prefix="QABOT_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="QABOT_", env_file=".env", extra="ignore", env_ignore_empty=True)
 
     discord_token: SecretStr | None = Field(default=None, validation_alias="DISCORD_TOKEN")
     dev_guild_id: int | None = None

@@ -1,0 +1,61 @@
+"""The shipped knowledge base answered with the real model: the facts it must know, and honest refusals."""
+
+import pytest
+
+from bot.core.service import KnowledgeBase
+from tests.conftest import KNOWLEDGE
+
+pytestmark = pytest.mark.model
+
+EXPECTED = [
+    ("Who developed TensorFlow?", "tensorflow.md", "Google Brain"),
+    ("How many parameters does ChatGPT have?", "chatgpt.md", "175 billion"),
+    ("What is LibTorch?", "pytorch.md", "C++"),
+    ("What is eager execution in TensorFlow 2?", "tensorflow.md", "Eager execution"),
+    ("What is jit in JAX?", "jax.md", "XLA"),
+    ("What backends does Keras 3 support?", "keras.md", "JAX"),
+    ("How do I fix CUDA out of memory?", "gpu-setup-and-cuda.md", "batch"),
+    ("Should I use PyTorch or TensorFlow?", "choosing-a-framework.md", "PyTorch"),
+]
+
+
+@pytest.fixture(scope="module")
+def kb(shipped_index, real_embedder):
+    base = KnowledgeBase(KNOWLEDGE, shipped_index, real_embedder, threshold=0.45)
+    base.load(build_if_missing=False)
+    return base
+
+
+@pytest.mark.parametrize(("question", "article", "phrase"), EXPECTED)
+def test_known_questions_are_answered_from_the_right_article(kb, question, article, phrase):
+    answer = kb.ask(question)
+    assert answer.answered, answer.confidence
+    assert answer.sources[0].path == article
+    assert phrase in answer.text
+    assert all(s in " ".join(h.passage.text for h in answer.hits) for s in answer.sentences)
+
+
+@pytest.mark.parametrize("question", ["What is the capital of France?", "How do I bake sourdough bread?"])
+def test_off_topic_questions_are_refused_with_closest_titles(kb, question):
+    answer = kb.ask(question)
+    assert not answer.answered and answer.sources == ()
+    assert answer.suggestions and len(answer.hits) == 5
+
+
+def test_ask_many_equals_asking_one_by_one(kb):
+    questions = [q for q, _, _ in EXPECTED[:4]]
+    together = kb.ask_many(questions)
+    alone = [kb.ask(q) for q in questions]
+    assert [a.hits[0].passage.id for a in together] == [a.hits[0].passage.id for a in alone]
+    assert [a.confidence for a in together] == pytest.approx([a.confidence for a in alone], abs=1e-4)
+
+
+def test_multi_view_rescoring_matches_exhaustive_scoring(kb):
+    """The candidate search must find the same best passage as scoring every passage exactly."""
+    from bot.core.search import passage_score
+
+    store = kb.searcher.store
+    query = kb.embedder.encode(["How do I save a PyTorch model?"])[0]
+    exhaustive = max(range(len(store)), key=lambda row: passage_score(store.view_vectors(row), query))
+    hit = kb.searcher.search_vector(query, 1)[0]
+    assert hit.passage.id == store.passages([exhaustive])[0].id

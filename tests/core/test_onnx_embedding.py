@@ -1,0 +1,130 @@
+"""The ONNX embedder against sentence-transformers itself, with the real bundled model."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from bot.core import onnx_embedding
+from bot.core.embedding import create_embedder
+from bot.core.onnx_embedding import CpuFeatures, default_quantized
+
+pytestmark = pytest.mark.model
+
+MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+LONG = " ".join(
+    f"Paragraph {n}: gradient checkpointing trades compute for memory by recomputing activations."
+    for n in range(60)
+)
+TEXTS = [
+    "What is PyTorch?",
+    "hi",
+    "How do I move a tensor to the GPU without copying it twice?",
+    LONG,  # > 256 word pieces: both sides must truncate the same way
+    "Überprüfe die CUDA-Version — naïve café façade, 東京の機械学習, emoji 🚀🔥, math ∑ x² ≤ ∞",
+    "def f(x):\n    return torch.relu(x) @ w.T  # code, with newlines\n\tand tabs",
+    "   leading and trailing spaces   ",
+    "Keras 3 runs on JAX, TensorFlow or PyTorch backends; which one should I choose for TPUs?",
+]
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(scope="session")
+def onnx_fp32(model_cache):
+    return create_embedder(MODEL, "onnx", cache_dir=model_cache)
+
+
+@pytest.fixture(scope="session")
+def onnx_int8(model_cache, onnx_fp32):
+    return create_embedder(MODEL, "onnx-int8", cache_dir=model_cache)
+
+
+def row_cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+
+
+def test_fp32_vectors_match_sentence_transformers(onnx_fp32, real_embedder):
+    ours, reference = onnx_fp32.encode(TEXTS), real_embedder.encode(TEXTS)
+    assert ours.shape == reference.shape == (len(TEXTS), 384)
+    assert ours.dtype == np.float32
+    assert row_cosines(ours, reference).min() >= 0.999
+
+
+def test_long_text_is_really_truncated_at_max_seq_length(onnx_fp32, real_embedder):
+    assert onnx_fp32.count_tokens(LONG) > 300
+    assert onnx_fp32.max_tokens == real_embedder.max_tokens == 256
+
+
+def test_int8_vectors_stay_close(onnx_int8, real_embedder):
+    cosines = row_cosines(onnx_int8.encode(TEXTS), real_embedder.encode(TEXTS))
+    assert cosines.mean() >= 0.98
+    assert cosines.min() >= 0.95
+
+
+def test_vectors_are_unit_length_and_batch_independent(onnx_fp32):
+    together = onnx_fp32.encode(TEXTS)
+    alone = np.vstack([onnx_fp32.encode([text]) for text in TEXTS])
+    np.testing.assert_allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
+    assert row_cosines(together, alone).min() >= 0.9999  # padding to the longest text changes nothing
+
+
+def test_empty_input_gives_empty_matrix(onnx_fp32):
+    assert onnx_fp32.encode([]).shape == (0, 384)
+
+
+def test_count_tokens_equals_the_torch_embedders(onnx_fp32, real_embedder):
+    for text in [*TEXTS, "", "don't", "multi-GPU all-reduce (NCCL)"]:
+        assert onnx_fp32.count_tokens(text) == real_embedder.count_tokens(text), text
+
+
+def test_backend_names_are_recorded(onnx_fp32, onnx_int8):
+    assert (onnx_fp32.backend, onnx_int8.backend) == ("onnx", "onnx-int8")
+    assert onnx_fp32.model_name == MODEL
+
+
+def test_second_creation_reuses_the_cached_export(model_cache, onnx_fp32, monkeypatch):
+    exported = onnx_fp32.directory / onnx_embedding.FP32_FILE
+    before = exported.stat().st_mtime_ns
+
+    def no_export(*args, **kwargs):
+        raise AssertionError("the model was exported again")
+
+    monkeypatch.setattr(onnx_embedding, "export_model", no_export)
+    again = create_embedder(MODEL, "onnx", cache_dir=model_cache)
+    assert again.directory == onnx_fp32.directory
+    assert exported.stat().st_mtime_ns == before
+    assert not list(model_cache.glob(".tmp-*"))  # no staging directory left behind
+
+
+def test_cached_model_loads_without_importing_torch(model_cache, onnx_fp32):
+    code = (
+        "import sys; from pathlib import Path; from bot.core.embedding import create_embedder; "
+        f"e = create_embedder({MODEL!r}, 'auto', cache_dir=Path({str(model_cache)!r})); e.encode(['hi']); "
+        "print(e.backend, 'torch' in sys.modules, 'sentence_transformers' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    backend, torch_loaded, st_loaded = result.stdout.split()
+    assert backend in ("onnx", "onnx-int8")
+    assert (torch_loaded, st_loaded) == ("False", "False")
+
+
+@pytest.mark.parametrize(
+    ("features", "int8"),
+    [
+        (CpuFeatures("x86_64", avx2=True, avx512_vnni=True, avx_vnni=False), True),
+        (CpuFeatures("x86_64", avx2=True, avx512_vnni=False, avx_vnni=False), True),
+        (CpuFeatures("aarch64", avx2=False, avx512_vnni=False, avx_vnni=False), True),
+        (CpuFeatures("x86_64", avx2=False, avx512_vnni=False, avx_vnni=False), False),
+    ],
+)
+def test_auto_picks_int8_by_processor(features, int8):
+    assert default_quantized(features) is int8
