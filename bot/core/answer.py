@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -13,6 +13,8 @@ from bot.core.chunking import split_sentences
 from bot.core.search import Hit
 
 MAX_SENTENCES = 3
+# A sentence joins the answer only when it scores nearly as well as the best one.
+SENTENCE_MARGIN = 0.15
 # A second passage contributes sentences only when it scores almost as well as the best one.
 SUPPORTING_MARGIN = 0.05
 MAX_SUGGESTIONS = 3
@@ -59,34 +61,62 @@ def content_terms(text: str) -> set[str]:
     return set(_stemmer().stemWords([w for w in words if w not in STOPWORDS]))
 
 
-def compose_answer(question: str, hits: Sequence[Hit], threshold: float) -> Answer:
-    """Answer from `hits` when the best scores at least `threshold`; otherwise an honest refusal."""
+# Scores sentences against the question (cosine similarities, one per sentence).
+SentenceScorer = Callable[[Sequence[str]], Sequence[float]]
+
+
+def used_hits(hits: Sequence[Hit]) -> list[Hit]:
+    """The passages an answer quotes: the best one, and the next when it scores almost as well."""
+    return [h for h in hits if h.score >= hits[0].score - SUPPORTING_MARGIN][:2] if hits else []
+
+
+def compose_answer(
+    question: str, hits: Sequence[Hit], threshold: float, scorer: SentenceScorer | None = None
+) -> Answer:
+    """Answer from `hits` when the best scores at least `threshold`; otherwise an honest refusal.
+
+    `scorer` gives each candidate sentence's similarity to the question; without it sentences are
+    chosen by the words they share with the question.
+    """
     confidence = max(0.0, min(1.0, hits[0].score)) if hits else 0.0
     if confidence < threshold:
         titles = tuple(dict.fromkeys(h.passage.title for h in hits))[:MAX_SUGGESTIONS]
         return Answer(question, False, NO_ANSWER, confidence, (), (), tuple(hits), titles)
-    used = [h for h in hits if h.score >= hits[0].score - SUPPORTING_MARGIN][:2]
-    sentences = key_sentences(question, used)
+    used = used_hits(hits)
+    sentences = key_sentences(question, used, scorer)
     sources = tuple(
         Source(h.passage.title, h.passage.section, h.passage.doc_path, h.passage.url, h.score) for h in used
     )
     return Answer(question, True, " ".join(sentences), confidence, tuple(sentences), sources, tuple(hits))
 
 
-def key_sentences(question: str, hits: Sequence[Hit], limit: int = MAX_SENTENCES) -> list[str]:
-    """The sentences of the best passages that share most with the question, in reading order.
+def key_sentences(
+    question: str, hits: Sequence[Hit], scorer: SentenceScorer | None = None, limit: int = MAX_SENTENCES
+) -> list[str]:
+    """The sentences of the best passages that answer the question best, in reading order.
 
-    The opening sentence of a passage usually states its point, so it wins ties; code blocks stay whole.
+    Meaning (the scorer) counts most, shared words next; an opening sentence usually states its
+    section's point, so it wins ties. Code blocks are kept whole, as one "sentence".
     """
     wanted = content_terms(question)
-    candidates: list[tuple[float, int, str]] = []
-    for hit_rank, hit in enumerate(hits):
-        for position, sentence in enumerate(passage_sentences(hit.passage.text)):
-            overlap = len(wanted & content_terms(sentence)) / (len(wanted) or 1)
-            weight = overlap + 0.3 / (1 + position) - 0.2 * hit_rank
-            candidates.append((weight, hit_rank * 10_000 + position, sentence))
-    best = sorted(candidates, key=lambda c: -c[0])[:limit]
-    return [sentence for _, _, sentence in sorted(best, key=lambda c: c[1])]
+    located = [
+        (hit_rank, position, sentence)
+        for hit_rank, hit in enumerate(hits)
+        for position, sentence in enumerate(passage_sentences(hit.passage.text))
+    ]
+    if not located:
+        return []
+    meaning = list(scorer([s for _, _, s in located])) if scorer else [0.0] * len(located)
+    weights = [
+        similarity
+        + 0.3 * len(wanted & content_terms(sentence)) / (len(wanted) or 1)
+        + 0.1 / (1 + position)
+        - 0.05 * hit_rank
+        for similarity, (hit_rank, position, sentence) in zip(meaning, located, strict=True)
+    ]
+    ranked = sorted(range(len(located)), key=lambda i: -weights[i])
+    chosen = [i for i in ranked[:limit] if weights[i] >= weights[ranked[0]] - SENTENCE_MARGIN]
+    return [located[i][2] for i in sorted(chosen)]
 
 
 def passage_sentences(text: str) -> list[str]:

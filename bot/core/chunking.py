@@ -15,9 +15,9 @@ from bot.core.documents import Document
 TokenCounter = Callable[[str], int]
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 FENCE = re.compile(r"^\s*(```|~~~)")
-# A sentence ends at . ! ? (optionally followed by a closing quote or bracket) before whitespace and a
-# capital, digit, quote or bracket; common abbreviations are protected below.
-SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[`*]?[A-Z0-9])")
+# A sentence ends at . ! ? (a closing quote or bracket may follow) before whitespace and a capital,
+# digit, quote or bracket; common abbreviations are protected in split_sentences.
+SENTENCE_END = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"')\]]))\s+(?=[\"'(\[`*]?[A-Z0-9])")
 ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "Mr.", "Dr.", "cf.", "approx.", "Fig.", "No.")
 SECTION_SEPARATOR = " › "
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -19,6 +20,7 @@ log = logging.getLogger(__name__)
 
 BUNDLED_MODEL_NAMES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 ENCODE_BATCH_SIZE = 32
+DEFAULT_MODEL_CACHE = Path("index/models")  # CoreSettings.model_cache_dir
 
 
 @runtime_checkable
@@ -84,8 +86,24 @@ class SentenceTransformerEmbedder:
         return len(self._tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
 
 
-def create_embedder(model: str, backend: str = "auto") -> Embedder:
-    """The one place a model is loaded. `backend` picks the runtime; "auto" the fastest available."""
-    if backend in ("auto", "torch"):
+def create_embedder(model: str, backend: str = "auto", cache_dir: Path | None = None) -> Embedder:
+    """The one place a model is loaded. `backend` picks the runtime:
+
+    "torch" (sentence-transformers), "onnx" (fp32) and "onnx-int8" (onnxruntime on a model exported once
+    into `cache_dir`), or "auto": ONNX, int8 where the processor has int8 kernels (see
+    onnx_embedding.default_quantized), falling back to torch when onnxruntime isn't importable.
+    The backend chosen is in `embedder.backend`, which the index manifest records.
+    """
+    if backend == "torch":
         return SentenceTransformerEmbedder(model)
-    raise ModelError(model, f"unknown backend {backend!r}")
+    if backend not in ("auto", "onnx", "onnx-int8"):
+        raise ModelError(model, f"unknown backend {backend!r}")
+    try:
+        from bot.core.onnx_embedding import create_onnx_embedder
+    except ImportError as error:
+        if backend != "auto":
+            raise ModelError(model, f"backend {backend!r} needs onnxruntime and tokenizers ({error})") from None
+        log.warning("onnxruntime unavailable (%s); embedding with torch", error)
+        return SentenceTransformerEmbedder(model)
+    quantized = None if backend == "auto" else backend == "onnx-int8"
+    return create_onnx_embedder(model, cache_dir or DEFAULT_MODEL_CACHE, quantized=quantized)

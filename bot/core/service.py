@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.core.answer import Answer, compose_answer
+import numpy as np
+
+from bot.core.answer import Answer, SentenceScorer, compose_answer, passage_sentences, used_hits
 from bot.core.embedding import Embedder
 from bot.core.indexer import BuildReport, Progress, build_index
 from bot.core.search import Searcher
@@ -23,6 +26,36 @@ class Article:
     path: str
     title: str
     passages: int
+
+
+class SentenceVectors:
+    """Embeddings of answer sentences, kept across questions: popular passages are embedded once."""
+
+    def __init__(self, embedder: Embedder, capacity: int = 50_000) -> None:
+        self.embedder = embedder
+        self.capacity = capacity
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def prefetch(self, sentences: Iterable[str]) -> None:
+        """Embed, in one model call, the sentences not seen before."""
+        with self._lock:
+            missing = [s for s in dict.fromkeys(sentences) if s not in self._vectors]
+        if not missing:
+            return
+        encoded = self.embedder.encode(missing)
+        with self._lock:
+            self._vectors.update(zip(missing, encoded, strict=True))
+            while len(self._vectors) > self.capacity:
+                self._vectors.popitem(last=False)
+
+    def scorer(self, query: np.ndarray) -> SentenceScorer:
+        def similarities(sentences: Sequence[str]) -> list[float]:
+            self.prefetch(sentences)
+            with self._lock:
+                return [float(self._vectors[s] @ query) for s in sentences]
+
+        return similarities
 
 
 class KnowledgeBase:
@@ -46,6 +79,7 @@ class KnowledgeBase:
         self.max_question_chars = max_question_chars
         self._searcher: Searcher | None = None
         self._swap_lock = threading.Lock()
+        self._sentences = SentenceVectors(embedder)
 
     # -- loading -------------------------------------------------------------------------------
     def load(self, build_if_missing: bool = True) -> BuildReport | None:
@@ -99,8 +133,15 @@ class KnowledgeBase:
         """Answer several questions with one model call (the bot batches questions that arrive together)."""
         cleaned = [self.clean_question(q) for q in questions]
         searcher = self.searcher  # one generation for the whole batch, even if a swap happens meanwhile
-        results = searcher.search_many(cleaned, k or self.top_k)
-        return [compose_answer(q, hits, self.threshold) for q, hits in zip(cleaned, results, strict=True)]
+        vectors = self.embedder.encode(cleaned)
+        results = [searcher.search_vector(vector, k or self.top_k) for vector in vectors]
+        self._sentences.prefetch(
+            s for hits in results for h in used_hits(hits) for s in passage_sentences(h.passage.text)
+        )
+        return [
+            compose_answer(q, hits, self.threshold, self._sentences.scorer(vector))
+            for q, hits, vector in zip(cleaned, results, vectors, strict=True)
+        ]
 
     # -- maintaining ---------------------------------------------------------------------------
     def reindex(self, full: bool = False, progress: Progress | None = None) -> BuildReport:

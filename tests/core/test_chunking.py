@@ -19,6 +19,7 @@ def doc(body: str, title: str = "Guide") -> Document:
         ("Use e.g. Adam here. Then stop.", ["Use e.g. Adam here.", "Then stop."]),
         ("Version 2.0 is out. Good.", ["Version 2.0 is out.", "Good."]),
         ("no end", ["no end"]),
+        ('Asked "Who owns it?" Meta does.', ['Asked "Who owns it?"', "Meta does."]),
     ],
 )
 def test_split_sentences(text, expected):

@@ -1,0 +1,328 @@
+"""The fast embedder: onnxruntime + tokenizers on a model exported once from sentence-transformers.
+
+The first use of a model exports it with `torch.onnx.export` (transformer, mean pooling and L2
+normalisation inside the graph, dynamic batch and sequence axes), quantizes a copy to int8 with
+onnxruntime's `quantize_dynamic`, and caches both under `cache_dir/<model>-<hash of the model files>/`.
+Every later process loads the cached files without importing torch, which is what lets `qabot ask` start
+in well under a second. Inputs are padded to the longest text of each batch, never to a fixed 128.
+
+Backends: "onnx" (fp32, vectors match sentence-transformers' to cosine >= 0.999) and "onnx-int8".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import logging
+import os
+import platform
+import re
+import shutil
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from bot.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+EXPORT_FORMAT = 2  # bump when the exported graph changes, so old caches are not reused
+FP32_FILE = "model.onnx"
+INT8_FILE = "model-int8.onnx"
+TOKENIZER_FILE = "tokenizer.json"
+META_FILE = "export.json"
+FINGERPRINTS_FILE = "fingerprints.json"
+INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
+BATCH_SIZE = 32
+# Past this many texts a call uses the multi-threaded session; one short query runs fastest on one thread.
+SINGLE_SESSION_MAX = 2
+SOURCE_SUFFIXES = (".json", ".txt", ".safetensors", ".bin", ".model")
+
+
+@dataclass(frozen=True)
+class CpuFeatures:
+    machine: str
+    avx2: bool
+    avx512_vnni: bool
+    avx_vnni: bool
+
+    @property
+    def fast_int8(self) -> bool:
+        """Whether onnxruntime has int8 kernels here that beat fp32 clearly (VNNI, or ARM64 dot products)."""
+        return self.avx512_vnni or self.avx_vnni or self.machine in ("aarch64", "arm64")
+
+    def describe(self) -> str:
+        names = [n for n in ("avx2", "avx512_vnni", "avx_vnni") if getattr(self, n)]
+        return f"{self.machine} {' '.join(names) or 'no-simd-flags'}"
+
+
+def cpu_features() -> CpuFeatures:
+    flags: set[str] = set()
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith(("flags", "Features")):
+                flags = set(line.split(":", 1)[1].split())
+                break
+    return CpuFeatures(
+        machine=platform.machine().lower(),
+        avx2="avx2" in flags,
+        avx512_vnni="avx512_vnni" in flags,
+        avx_vnni="avx_vnni" in flags,
+    )
+
+
+def default_quantized(features: CpuFeatures | None = None) -> bool:
+    """"auto" picks int8 when the processor has int8 kernels; see bot.bench for the quality check.
+
+    With only AVX2 the int8 model is still faster than fp32 (measured in bot.bench) and its retrieval
+    quality on the dev bench matches fp32, so int8 is chosen there too; only machines without AVX2 or
+    an ARM64 dot product fall back to fp32, whose kernels are the portable ones.
+    """
+    features = features or cpu_features()
+    return features.fast_int8 or features.avx2
+
+
+# -- the cache ---------------------------------------------------------------------------------------
+def _slug(model: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", model.casefold()).strip("-")[:60]
+
+
+def source_fingerprint(source: Path, cache_dir: Path) -> str:
+    """sha256 over the model's files; memoised by (path, size, mtime) so a warm start hashes nothing big."""
+    files = sorted(p for p in source.rglob("*") if p.is_file() and p.suffix in SOURCE_SUFFIXES)
+    signature = json.dumps([(str(p.relative_to(source)), p.stat().st_size, p.stat().st_mtime_ns) for p in files])
+    memo_path = cache_dir / FINGERPRINTS_FILE
+    try:
+        memo = json.loads(memo_path.read_text())
+    except (OSError, ValueError):
+        memo = {}
+    key = f"{source.resolve()}:{hashlib.sha256(signature.encode()).hexdigest()}"
+    if key in memo:
+        return memo[key]
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(str(path.relative_to(source)).encode() + b"\0")
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    memo[key] = digest.hexdigest()
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    _write_atomically(memo_path, json.dumps(memo, indent=1))
+    return memo[key]
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
+    temporary.write_text(text)
+    os.replace(temporary, path)
+
+
+@contextlib.contextmanager
+def _export_lock(cache_dir: Path, name: str) -> Iterator[None]:
+    """One export per model at a time across processes; the others wait and then reuse it."""
+    with (cache_dir / f".{name}.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def local_model_dir(model: str) -> Path:
+    from bot.core.embedding import resolve_model_path
+
+    path = Path(resolve_model_path(model))
+    if path.is_dir():
+        return path
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(model))
+    except Exception as error:  # the hub client raises many unrelated types; all mean "not available"
+        raise ModelError(model, f"no local copy to export to ONNX ({error})") from None
+
+
+def exported_model_dir(model: str, cache_dir: Path) -> Path:
+    """The cache directory holding `model` as ONNX (fp32 and int8), exporting it on first use."""
+    source = local_model_dir(model)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    name = f"{_slug(model)}-{source_fingerprint(source, cache_dir)[:16]}-v{EXPORT_FORMAT}"
+    target = cache_dir / name
+    if (target / META_FILE).is_file():
+        return target
+    with _export_lock(cache_dir, name):
+        if (target / META_FILE).is_file():  # another process exported it while we waited
+            return target
+        staging = cache_dir / f".tmp-{name}-{uuid.uuid4().hex[:8]}"
+        staging.mkdir()
+        try:
+            export_model(model, source, staging)
+            os.replace(staging, target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def export_model(model: str, source: Path, out: Path) -> None:
+    """Write model.onnx, model-int8.onnx, tokenizer.json and export.json for `source` into `out`."""
+    log.info("exporting %s to ONNX in %s (once per model)", model, out)
+    meta = export_sentence_transformer(source, out / FP32_FILE)
+    _quantize(out / FP32_FILE, out / INT8_FILE)
+    shutil.copyfile(source / TOKENIZER_FILE, out / TOKENIZER_FILE)
+    meta.update(model=model, format=EXPORT_FORMAT)
+    (out / META_FILE).write_text(json.dumps(meta, indent=2))  # written last: its presence means complete
+
+
+def export_sentence_transformer(source: Path, target: Path) -> dict:
+    """torch.onnx.export of transformer + mean pooling + L2 normalisation; torch is imported only here."""
+    import warnings
+
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    st = SentenceTransformer(str(source), device="cpu")
+    pooling = st[1].get_config_dict() if len(st) > 1 else {}
+    mode = pooling.get("pooling_mode", "mean" if pooling.get("pooling_mode_mean_tokens") else None)
+    if mode != "mean":
+        raise ModelError(str(source), "only mean-pooling models can be exported to ONNX")
+
+    class Pooled(torch.nn.Module):
+        def __init__(self, transformer: torch.nn.Module) -> None:
+            super().__init__()
+            self.transformer = transformer
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            hidden = self.transformer(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(pooled, p=2, dim=1)
+
+    wrapped = Pooled(st[0].auto_model.eval())
+    example = torch.ones((2, 8), dtype=torch.long)
+    axes = {name: {0: "batch", 1: "sequence"} for name in INPUT_NAMES}
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer warnings about data-dependent shapes, which are dynamic here
+        torch.onnx.export(
+            wrapped, (example, example, torch.zeros_like(example)), str(target), dynamo=False,
+            input_names=list(INPUT_NAMES), output_names=["embedding"],
+            dynamic_axes={**axes, "embedding": {0: "batch"}}, opset_version=17,
+        )
+    return {
+        "dimension": int(st.get_embedding_dimension()),
+        "max_seq_length": int(st.max_seq_length),
+        "pad_id": int(st.tokenizer.pad_token_id or 0),
+        "source": str(source),
+    }
+
+
+def _quantize(fp32: Path, int8: Path) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    logging.getLogger().disabled, was = True, logging.getLogger().disabled  # it warns on the root logger
+    try:
+        # Per-channel weights and only weight MatMuls (not attention's activation x activation ones):
+        # mean cosine to fp32 0.99 instead of 0.956 with the defaults, and faster.
+        quantize_dynamic(
+            str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True,
+            extra_options={"MatMulConstBOnly": True},
+        )
+    finally:
+        logging.getLogger().disabled = was
+
+
+# -- the embedder ------------------------------------------------------------------------------------
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+class OnnxEmbedder:
+    """all-MiniLM-style sentence embedding on onnxruntime; `backend` is "onnx" or "onnx-int8"."""
+
+    def __init__(self, model_name: str, directory: Path, *, quantized: bool, threads: int | None = None) -> None:
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        meta = json.loads((directory / META_FILE).read_text())
+        self.model_name = model_name
+        self.backend = "onnx-int8" if quantized else "onnx"
+        self.dimension = int(meta["dimension"])
+        self.max_tokens = int(meta["max_seq_length"])
+        self.directory = directory
+        self._path = str(directory / (INT8_FILE if quantized else FP32_FILE))
+        self._ort = onnxruntime
+        self._batch_threads = threads or _cores()
+        self._single = self._session(1)
+        self._batch = None  # the multi-threaded session, created on the first real batch
+        self._inputs = {i.name for i in self._single.get_inputs()}
+        # Two tokenizers: counting must see the whole text, encoding truncates like sentence-transformers.
+        self._counter = Tokenizer.from_file(str(directory / TOKENIZER_FILE))
+        self._counter.no_padding()
+        self._counter.no_truncation()
+        self._tokenizer = Tokenizer.from_str(self._counter.to_str())
+        self._tokenizer.enable_truncation(self.max_tokens)
+        self._pad_id = int(meta.get("pad_id", 0))
+
+    def _session(self, threads: int):
+        options = self._ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        return self._ort.InferenceSession(self._path, options, providers=["CPUExecutionProvider"])
+
+    def _session_for(self, count: int):
+        if count <= SINGLE_SESSION_MAX or self._batch_threads == 1:
+            return self._single
+        if self._batch is None:
+            self._batch = self._session(self._batch_threads)
+        return self._batch
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """(len(texts), dimension) float32, unit rows. Texts are sorted by length so batches pad little."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        encodings = self._tokenizer.encode_batch(list(texts))
+        order = np.argsort([-len(e.ids) for e in encodings], kind="stable")
+        session = self._session_for(len(texts))
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(order), BATCH_SIZE):
+            rows = order[start : start + BATCH_SIZE]
+            out[rows] = session.run(None, self._feeds([encodings[r] for r in rows]))[0]
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.maximum(norms, 1e-12)
+
+    def _feeds(self, encodings: list) -> dict[str, np.ndarray]:
+        width = max(len(e.ids) for e in encodings)
+        ids = np.full((len(encodings), width), self._pad_id, dtype=np.int64)
+        mask = np.zeros((len(encodings), width), dtype=np.int64)
+        for row, encoding in enumerate(encodings):
+            ids[row, : len(encoding.ids)] = encoding.ids
+            mask[row, : len(encoding.ids)] = 1
+        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        return {name: value for name, value in feeds.items() if name in self._inputs}
+
+    def count_tokens(self, text: str) -> int:
+        """Word pieces the model will read, without [CLS]/[SEP] (the chunker reserves those)."""
+        return len(self._counter.encode(text, add_special_tokens=False).ids)
+
+
+def create_onnx_embedder(
+    model: str, cache_dir: Path, *, quantized: bool | None = None, threads: int | None = None
+) -> OnnxEmbedder:
+    """Load `model` from the ONNX cache (exporting it first if needed). `quantized=None`: by CPU."""
+    if quantized is None:
+        quantized = default_quantized()
+    directory = exported_model_dir(model, Path(cache_dir))
+    try:
+        return OnnxEmbedder(model, directory, quantized=quantized, threads=threads)
+    except (OSError, ValueError, KeyError, RuntimeError) as error:
+        raise ModelError(model, f"cached ONNX model in {directory} is unusable: {error}") from None

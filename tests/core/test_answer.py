@@ -1,0 +1,56 @@
+"""Composing answers from hits: threshold, key sentences, citations (pure, no model)."""
+
+from bot.core.answer import NO_ANSWER, compose_answer, key_sentences
+from bot.core.chunking import Passage
+from bot.core.search import Hit
+
+
+def hit(text: str, score: float, rank: int = 0, title: str = "PyTorch", path: str = "pytorch.md") -> Hit:
+    passage = Passage(f"id{rank}", path, title, "History", text, "https://pytorch.org/", rank)
+    return Hit(passage, score, rank)
+
+
+TEXT = (
+    "PyTorch is a deep-learning framework. It was created at Meta's FAIR lab. "
+    "It has a large community. Many papers use it."
+)
+
+
+def test_below_threshold_refuses_and_offers_closest_titles():
+    hits = [hit(TEXT, 0.3), hit("Other.", 0.2, 1, title="JAX", path="jax.md"), hit("More.", 0.1, 2)]
+    answer = compose_answer("Who made it?", hits, threshold=0.45)
+    assert not answer.answered and answer.text == NO_ANSWER
+    assert answer.suggestions == ("PyTorch", "JAX") and answer.sources == () and len(answer.hits) == 3
+
+
+def test_no_hits_is_a_refusal_with_zero_confidence():
+    answer = compose_answer("anything", [], threshold=0.45)
+    assert not answer.answered and answer.confidence == 0.0
+
+
+def test_answer_quotes_matching_sentences_and_cites_the_passage():
+    answer = compose_answer("Which lab created PyTorch?", [hit(TEXT, 0.7)], threshold=0.45)
+    assert answer.answered and answer.confidence == 0.7
+    assert "It was created at Meta's FAIR lab." in answer.sentences
+    assert "Many papers use it." not in answer.sentences
+    source = answer.sources[0]
+    assert (source.title, source.section, source.path, source.url) == (
+        "PyTorch",
+        "History",
+        "pytorch.md",
+        "https://pytorch.org/",
+    )
+
+
+def test_the_scorer_decides_over_shared_words():
+    def scorer(sentences):
+        return [0.9 if "community" in s else 0.1 for s in sentences]
+
+    chosen = key_sentences("Is it popular?", [hit(TEXT, 0.7)], scorer)
+    assert chosen == ["It has a large community."]
+
+
+def test_a_close_second_passage_is_cited_too_and_a_distant_one_is_not():
+    hits = [hit(TEXT, 0.70), hit("Meta released it in 2016.", 0.68, 1), hit("Far.", 0.40, 2)]
+    answer = compose_answer("When did Meta create PyTorch?", hits, threshold=0.45)
+    assert [s.score for s in answer.sources] == [0.70, 0.68]
