@@ -98,3 +98,18 @@ class ModelError(QABotError):
         self.model = model
         self.reason = reason
         super().__init__(f"can't load embedding model {model!r}: {reason}")
+
+
+class UploadRefused(QABotError):
+    """An uploaded article was not saved; nothing changed."""
+
+    def __init__(self, filename: str, reason: str) -> None:
+        self.filename = filename
+        self.reason = reason
+        super().__init__(f"`{filename}` was not added: {reason}")
+
+
+class UnknownArticle(QABotError):
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(f"there is no article `{path}` in the knowledge base; pick one from the list")
