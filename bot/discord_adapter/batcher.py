@@ -1,0 +1,84 @@
+"""Micro-batching of questions: those arriving within a few milliseconds share one model call.
+
+Encoding 32 questions at once costs little more than encoding one, so under a burst this keeps every
+answer fast; the core runs in a worker thread, so the event loop (and the heartbeat) never waits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from bot.core.answer import Answer
+from bot.core.service import KnowledgeBase
+
+log = logging.getLogger(__name__)
+
+BATCH_WINDOW = 0.005  # seconds to wait for company after the first question of a batch
+MAX_BATCH = 32  # bigger batches only delay the first answers of a burst
+
+
+@dataclass
+class _Pending:
+    question: str
+    k: int | None
+    future: asyncio.Future[Answer] = field(repr=False)
+
+
+class AskBatcher:
+    """`await batcher.ask(question)` -> Answer; one worker task feeds `kb.ask_many` in a thread."""
+
+    def __init__(self, kb: KnowledgeBase, window: float = BATCH_WINDOW, max_batch: int = MAX_BATCH) -> None:
+        self.kb = kb
+        self.window = window
+        self.max_batch = max_batch
+        self.batches: list[int] = []  # sizes of the batches answered, for tests and logs
+        self._queue: asyncio.Queue[_Pending] | None = None
+        self._worker: asyncio.Task[None] | None = None
+
+    async def ask(self, question: str, k: int | None = None) -> Answer:
+        # Cleaned here so a bad question fails alone instead of failing its whole batch.
+        cleaned = self.kb.clean_question(question)
+        if self._worker is None or self._worker.done():
+            self._queue = asyncio.Queue()
+            self._worker = asyncio.create_task(self._run(), name="qabot-ask-batcher")
+        assert self._queue is not None
+        pending = _Pending(cleaned, k, asyncio.get_running_loop().create_future())
+        self._queue.put_nowait(pending)
+        return await pending.future
+
+    async def close(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            await asyncio.gather(self._worker, return_exceptions=True)
+            self._worker = None
+
+    async def _run(self) -> None:
+        assert self._queue is not None
+        queue = self._queue
+        while True:
+            batch = [await queue.get()]
+            await asyncio.sleep(self.window)
+            while len(batch) < self.max_batch and not queue.empty():
+                batch.append(queue.get_nowait())
+            live = [p for p in batch if not p.future.done()]  # the asker may have given up
+            if live:
+                self.batches.append(len(live))
+                await self._answer(live)
+
+    async def _answer(self, batch: list[_Pending]) -> None:
+        by_k: dict[int | None, list[_Pending]] = {}
+        for pending in batch:
+            by_k.setdefault(pending.k, []).append(pending)
+        for k, group in by_k.items():
+            try:
+                answers = await asyncio.to_thread(self.kb.ask_many, [p.question for p in group], k)
+            except Exception as error:  # handed to each asker, whose error handler turns it into words
+                for pending in group:
+                    if not pending.future.done():
+                        pending.future.set_exception(error)
+                continue
+            for pending, answer in zip(group, answers, strict=True):
+                if not pending.future.done():
+                    pending.future.set_result(answer)

@@ -1,0 +1,175 @@
+"""QABot: the discord.py bot, built from a KnowledgeBase, a Storage and settings made by the entry point."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+
+import discord
+from discord.ext import commands
+
+from bot.core.answer import Answer
+from bot.core.service import KnowledgeBase
+from bot.discord_adapter import errors, views
+from bot.discord_adapter.batcher import AskBatcher
+from bot.settings import CoreSettings, DiscordSettings
+from bot.storage import Storage
+
+log = logging.getLogger(__name__)
+
+COGS = (
+    "bot.discord_adapter.cogs.ask",
+    "bot.discord_adapter.cogs.channels",
+    "bot.discord_adapter.cogs.moderation",
+    "bot.discord_adapter.cogs.help",
+)
+PURGE_EVERY = 12 * 3600.0  # seconds; retention is counted in days, so twice a day is plenty
+
+
+@dataclass(frozen=True)
+class Asked:
+    """An answered question and the id it was logged under (the answer's buttons carry the id)."""
+
+    answer: Answer
+    question_id: int
+
+
+def intents() -> discord.Intents:
+    # message_content (privileged): mentions are readable anyway, but help-channel posts are not.
+    wanted = discord.Intents.default()
+    wanted.message_content = True
+    wanted.members = wanted.presences = False
+    return wanted
+
+
+class QABot(commands.Bot):
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        storage: Storage,
+        core_settings: CoreSettings,
+        discord_settings: DiscordSettings,
+        *,
+        sync_commands: bool = True,
+        **options: object,
+    ) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,  # required by commands.Bot; prefix commands are unused
+            intents=intents(),
+            help_command=None,
+            allowed_mentions=errors.NONE,
+            **options,
+        )
+        self.kb = kb
+        self.storage = storage
+        self.core_settings = core_settings
+        self.discord_settings = discord_settings
+        self.sync_commands = sync_commands
+        self.batcher = AskBatcher(kb)
+        # In-process guard: a second reindex is refused at once instead of queueing behind the first.
+        self.reindex_lock = asyncio.Lock()
+        self._purger: asyncio.Task[None] | None = None
+
+    async def setup_hook(self) -> None:
+        for cog in COGS:
+            await self.load_extension(cog)
+        self.add_dynamic_items(*views.DYNAMIC_ITEMS)
+        self.tree.on_error = errors.on_app_command_error
+        self._purger = asyncio.create_task(self._purge_forever(), name="qabot-retention-purge")
+        if self.sync_commands:
+            await self.sync_app_commands()
+
+    async def sync_app_commands(self) -> None:
+        guild_id = self.discord_settings.dev_guild_id
+        if guild_id:
+            guild = discord.Object(guild_id)
+            self.tree.copy_global_to(guild=guild)  # guild commands update at once; global ones take a while
+            synced = await self.tree.sync(guild=guild)
+            log.info("synced %d commands to development guild %s", len(synced), guild_id)
+        else:
+            synced = await self.tree.sync()
+            log.info("synced %d global commands", len(synced))
+
+    async def on_message(self, message: discord.Message) -> None:
+        """No prefix commands: questions are handled by the channels cog's listener."""
+
+    async def on_ready(self) -> None:
+        log.info(
+            "connected as %s (%s) to %d guilds", self.user, getattr(self.user, "id", "?"), len(self.guilds)
+        )
+
+    async def close(self) -> None:
+        if self._purger is not None:
+            self._purger.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._purger
+        await self.batcher.close()
+        await super().close()
+
+    async def _purge_forever(self) -> None:
+        while True:
+            try:
+                removed = await asyncio.to_thread(self.storage.purge)
+                log.info(
+                    "retention: forgot %d questions older than %d days", removed, self.storage.retention_days
+                )
+            except Exception:
+                log.exception("retention purge failed; will try again")
+            await asyncio.sleep(PURGE_EVERY)
+
+    # -- used by the cogs ---------------------------------------------------------------------
+    async def ask(self, question: str, user_id: int, guild_id: int | None, channel_id: int | None) -> Asked:
+        """Answer (batched, off the event loop) and log the question."""
+        answer = await self.batcher.ask(question)
+        top = answer.sources[0].path if answer.sources else None
+        question_id = await asyncio.to_thread(
+            self.storage.log_question,
+            answer.question,
+            user_id,
+            guild_id,
+            channel_id,
+            answer.answered,
+            answer.confidence,
+            top,
+        )
+        return Asked(answer, question_id)
+
+    def is_moderator(self, user: discord.abc.User, permissions: discord.Permissions | None = None) -> bool:
+        """Configured moderator roles, or Manage Server (which administrators have too)."""
+        if not isinstance(user, discord.Member):
+            return False
+        perms = permissions if permissions is not None else user.guild_permissions
+        if perms.manage_guild or perms.administrator:
+            return True
+        wanted = set(self.discord_settings.moderator_role_ids)
+        return any(role.id in wanted for role in user.roles)
+
+    async def audit(self, interaction: discord.Interaction, action: str, args: dict, result: str) -> None:
+        """Record and log a moderator action (who, what, with what, how it went)."""
+        user = interaction.user
+        log.info("moderator action by %s (%s): %s %s -> %s", user, user.id, action, args, result)
+        await asyncio.to_thread(
+            self.storage.audit, user.id, str(user), interaction.guild_id, action, args, result
+        )
+
+
+class ShardedQABot(QABot, commands.AutoShardedBot):
+    """The same bot over several gateway shards (chosen when shard settings are given)."""
+
+
+def create_bot(
+    kb: KnowledgeBase,
+    storage: Storage,
+    core_settings: CoreSettings,
+    discord_settings: DiscordSettings,
+    **options: object,
+) -> QABot:
+    if discord_settings.shard_count or discord_settings.shard_ids:
+        if discord_settings.shard_count:
+            options.setdefault("shard_count", discord_settings.shard_count)
+        if discord_settings.shard_ids:
+            options.setdefault("shard_ids", discord_settings.shard_ids)
+        return ShardedQABot(kb, storage, core_settings, discord_settings, **options)
+    return QABot(kb, storage, core_settings, discord_settings, **options)

@@ -1,0 +1,64 @@
+"""/ask and the "Ask the knowledge base" message command."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discord_adapter.views import answer_reply
+
+if TYPE_CHECKING:
+    from bot.discord_adapter.client import QABot
+
+CONTEXT_MENU_NAME = "Ask the knowledge base"
+
+
+def user_cooldown(interaction: discord.Interaction) -> app_commands.Cooldown:
+    """Per-user cooldown from the settings (the static decorator can't read settings made at start-up)."""
+    settings = interaction.client.discord_settings  # type: ignore[attr-defined]
+    return app_commands.Cooldown(settings.cooldown_rate, settings.cooldown_seconds)
+
+
+class Ask(commands.Cog):
+    def __init__(self, bot: QABot) -> None:
+        self.bot = bot
+        # Context menus can't be declared inside a cog class, so it is built and registered here.
+        self.menu = app_commands.ContextMenu(name=CONTEXT_MENU_NAME, callback=self.ask_about_message)
+        app_commands.checks.dynamic_cooldown(user_cooldown)(self.menu)
+
+    async def cog_load(self) -> None:
+        self.bot.tree.add_command(self.menu)
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
+
+    @app_commands.command(name="ask")
+    @app_commands.describe(
+        question="What you want to know, e.g. How do I install PyTorch with CUDA?",
+        private="Only you see the answer",
+    )
+    @app_commands.checks.dynamic_cooldown(user_cooldown)
+    async def ask(self, interaction: discord.Interaction, question: str, private: bool = False) -> None:
+        """Ask the knowledge base a question about ML frameworks."""
+        # Discord drops interactions not acknowledged within 3 s; answering can take longer under load.
+        await interaction.response.defer(thinking=True, ephemeral=private)
+        asked = await self.bot.ask(
+            question, interaction.user.id, interaction.guild_id, interaction.channel_id
+        )
+        await interaction.followup.send(
+            **answer_reply(asked.answer, asked.question_id, interaction.user.id), ephemeral=private
+        )
+
+    async def ask_about_message(self, interaction: discord.Interaction, message: discord.Message) -> None:
+        await interaction.response.defer(thinking=True)
+        asked = await self.bot.ask(
+            message.content, interaction.user.id, interaction.guild_id, interaction.channel_id
+        )
+        await interaction.followup.send(**answer_reply(asked.answer, asked.question_id, interaction.user.id))
+
+
+async def setup(bot: QABot) -> None:
+    await bot.add_cog(Ask(bot))

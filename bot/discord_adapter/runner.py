@@ -1,0 +1,192 @@
+"""`qabot run`: load the index, open storage, connect to Discord and serve until stopped.
+
+Failures at start (no token, a token Discord rejects, Discord unreachable, a bad index) end with one
+clear line and a non-zero exit within a minute, so a supervisor can restart the bot. Once connected,
+discord.py's own reconnect handles outages. The token is never printed or logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+import time
+
+import aiohttp
+import discord
+import yarl
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from bot.core.embedding import Embedder, create_embedder
+from bot.core.service import KnowledgeBase
+from bot.discord_adapter.client import QABot, create_bot
+from bot.errors import QABotError
+from bot.settings import CoreSettings, DiscordSettings
+from bot.storage import Storage
+
+log = logging.getLogger("bot.discord_adapter")
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+START_DEADLINE = 45.0  # seconds to reach Discord before giving up; with a hung last attempt still < 60 s
+LOGIN_TIMEOUT = 10.0
+RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 15.0)
+
+
+class StartFailed(Exception):
+    """Start-up ended with the message in args[0]; the exit code says what kind of failure."""
+
+    def __init__(self, message: str, code: int = EXIT_FAILED) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", stream=sys.stderr
+    )
+    logging.getLogger("discord.http").setLevel(logging.WARNING)  # a line per request is noise
+
+
+def point_at_discord(settings: DiscordSettings) -> None:
+    """Where the REST API and gateway are: Discord's own, or a compatible server or test emulator."""
+    Route.BASE = settings.discord_api_base.rstrip("/")
+    DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
+
+
+def run_bot(
+    core: CoreSettings, discord_settings: DiscordSettings, *, embedder: Embedder | None = None
+) -> int:
+    """Run until stopped (SIGINT/SIGTERM -> 0); a failed start logs one line and returns non-zero."""
+    configure_logging()
+    try:
+        asyncio.run(serve(core, discord_settings, embedder=embedder))
+    except StartFailed as failure:
+        log.error("%s", failure)
+        return failure.code
+    except KeyboardInterrupt:
+        pass
+    except Exception:  # after a good start: log the traceback, exit non-zero so a supervisor restarts us
+        log.exception("the bot stopped on an unexpected error")
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+async def serve(
+    core: CoreSettings,
+    discord_settings: DiscordSettings,
+    *,
+    embedder: Embedder | None = None,
+    stop: asyncio.Event | None = None,
+    **bot_options: object,
+) -> None:
+    """Log in, load the index, connect, then serve until `stop` is set (or a signal arrives)."""
+    token = (
+        discord_settings.discord_token.get_secret_value().strip() if discord_settings.discord_token else ""
+    )
+    if not token:
+        raise StartFailed("no Discord token: set DISCORD_TOKEN in the environment or in .env", EXIT_CONFIG)
+    point_at_discord(discord_settings)
+    stop = stop or _stop_on_signals()
+    # The token and the connection are checked before the (possibly long) index build, so a bad
+    # token or an unreachable Discord fails within a minute.
+    await _check_token(token)
+    kb = await asyncio.to_thread(_load_knowledge, core, embedder)
+    storage = Storage(
+        discord_settings.database_path,
+        discord_settings.user_id_salt.get_secret_value(),
+        discord_settings.retention_days,
+    )
+    bot = create_bot(kb, storage, core, discord_settings, **bot_options)
+    try:
+        await asyncio.wait_for(bot.login(token), LOGIN_TIMEOUT)
+        runner = asyncio.create_task(bot.connect(reconnect=True), name="qabot-gateway")
+        await _wait_ready(bot, runner)
+        stopped = asyncio.create_task(stop.wait())
+        await asyncio.wait({runner, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        stopped.cancel()
+        if runner.done():
+            runner.result()
+    finally:
+        await bot.close()
+        storage.close()
+    log.info("stopped")
+
+
+def _load_knowledge(core: CoreSettings, embedder: Embedder | None) -> KnowledgeBase:
+    try:
+        kb = KnowledgeBase(
+            core.knowledge_dir,
+            core.index_dir,
+            embedder or create_embedder(core.model, core.backend),
+            threshold=core.threshold,
+            top_k=core.top_k,
+            max_question_chars=core.max_question_chars,
+        )
+        report = kb.load(build_if_missing=True)
+    except QABotError as error:
+        raise StartFailed(f"can't start: {error}") from None
+    if report is not None:
+        log.info("built the index: %d articles, %d passages", report.articles, report.passages)
+    return kb
+
+
+async def _check_token(token: str) -> None:
+    """Check the token, retrying while Discord is unreachable, but never past START_DEADLINE."""
+    deadline = time.monotonic() + START_DEADLINE
+    for attempt, delay in enumerate((*RETRY_DELAYS, None), start=1):
+        if await _try_login(token, attempt, delay, deadline):
+            return
+
+
+async def _try_login(token: str, attempt: int, delay: float | None, deadline: float) -> bool:
+    http = discord.http.HTTPClient(asyncio.get_running_loop())
+    try:
+        await asyncio.wait_for(http.static_login(token), LOGIN_TIMEOUT)
+        return True
+    except discord.LoginFailure:
+        raise StartFailed(
+            "Discord rejected the token: copy the bot token again from the Developer Portal into DISCORD_TOKEN",
+            EXIT_CONFIG,
+        ) from None
+    except (aiohttp.ClientError, OSError, TimeoutError, discord.HTTPException) as error:
+        reason = type(error).__name__
+    finally:
+        await http.close()
+    if delay is None or time.monotonic() + delay > deadline:
+        raise StartFailed(
+            f"can't reach Discord at {Route.BASE} after {attempt} attempts ({reason}); "
+            "check the network or QABOT_DISCORD_API_BASE"
+        )
+    log.warning("can't reach Discord (%s); retrying in %.0f s", reason, delay)
+    await asyncio.sleep(delay)
+    return False
+
+
+async def _wait_ready(bot: QABot, runner: asyncio.Task[None]) -> None:
+    ready = asyncio.create_task(bot.wait_until_ready())
+    done, _ = await asyncio.wait({ready, runner}, timeout=START_DEADLINE, return_when=asyncio.FIRST_COMPLETED)
+    if ready in done:
+        return
+    ready.cancel()
+    if runner in done:
+        error = runner.exception()
+        if isinstance(error, discord.PrivilegedIntentsRequired):
+            raise StartFailed(
+                "Discord refused the Message Content intent: switch it on under Bot -> Privileged Gateway "
+                "Intents in the Developer Portal",
+                EXIT_CONFIG,
+            )
+        raise StartFailed(f"the gateway connection failed: {type(error).__name__}: {error}")
+    raise StartFailed(f"no gateway connection within {START_DEADLINE:.0f} s; check QABOT_DISCORD_GATEWAY_URL")
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not in the main thread / on Windows
+            loop.add_signal_handler(signum, stop.set)
+    return stop
