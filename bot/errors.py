@@ -113,3 +113,17 @@ class UnknownArticle(QABotError):
     def __init__(self, path: str) -> None:
         self.path = path
         super().__init__(f"there is no article `{path}` in the knowledge base; pick one from the list")
+
+
+class ConfigError(QABotError):
+    """A setting can't be used as given (found before anything connects)."""
+
+
+class ShardConfigError(ConfigError):
+    """QABOT_SHARD_IDS / QABOT_SHARD_COUNT name shards this process can't run."""
+
+    def __init__(self, shard_ids: list[int], shard_count: int | None, invalid: list[int]) -> None:
+        self.shard_ids = shard_ids
+        self.shard_count = shard_count
+        self.invalid = invalid  # ids outside 0..shard_count-1 or repeated; all of them without a count
+        super().__init__(f"shard ids {shard_ids} can't run with shard count {shard_count}")

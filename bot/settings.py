@@ -55,6 +55,7 @@ class DiscordSettings(BaseSettings):
     discord_gateway_url: str = "wss://gateway.discord.gg/"
     shard_count: int | None = Field(default=None, ge=1)
     shard_ids: Annotated[list[int], NoDecode] = []
+    index_poll_seconds: float = Field(default=5.0, gt=0)
 
     @field_validator("moderator_role_ids", "help_channel_ids", "shard_ids", mode="before")
     @classmethod

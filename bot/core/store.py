@@ -163,8 +163,14 @@ def current_generation(index_dir: Path) -> str | None:
         return None
 
 
-def load_index(index_dir: Path, model: str | None = None, dimension: int | None = None) -> IndexStore:
-    """Load and verify the generation named in CURRENT; refuse a mismatched or damaged index."""
+def load_index(
+    index_dir: Path, model: str | None = None, dimension: int | None = None, backend: str | None = None
+) -> IndexStore:
+    """Load and verify the generation named in CURRENT; refuse a mismatched or damaged index.
+
+    `backend` ("torch", "onnx", "onnx-int8"): vectors from another runtime or quantization are close but
+    not identical to the query's, so an index built with a different one is refused, not half-trusted.
+    """
     name = current_generation(index_dir)
     if name is None:
         raise IndexMissing(index_dir)
@@ -176,6 +182,8 @@ def load_index(index_dir: Path, model: str | None = None, dimension: int | None 
         raise IndexMismatch(index_dir, "model", model, manifest.model)
     if dimension is not None and manifest.dimension != dimension:
         raise IndexMismatch(index_dir, "dimension", dimension, manifest.dimension)
+    if backend is not None and manifest.backend != backend:
+        raise IndexMismatch(index_dir, "backend", backend, manifest.backend)
     verify_files(directory, manifest)
     try:
         index = faiss.read_index(str(directory / FAISS_FILE))

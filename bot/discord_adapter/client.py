@@ -14,6 +14,7 @@ from bot.core.answer import Answer
 from bot.core.service import KnowledgeBase
 from bot.discord_adapter import errors, views
 from bot.discord_adapter.batcher import AskBatcher
+from bot.errors import ShardConfigError
 from bot.settings import CoreSettings, DiscordSettings
 from bot.storage import Storage
 
@@ -24,6 +25,7 @@ COGS = (
     "bot.discord_adapter.cogs.channels",
     "bot.discord_adapter.cogs.moderation",
     "bot.discord_adapter.cogs.help",
+    "bot.discord_adapter.cogs.index_refresh",
 )
 PURGE_EVERY = 12 * 3600.0  # seconds; retention is counted in days, so twice a day is plenty
 
@@ -97,7 +99,12 @@ class QABot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info(
-            "connected as %s (%s) to %d guilds", self.user, getattr(self.user, "id", "?"), len(self.guilds)
+            "connected as %s (%s) to %d guilds on shards %s of %s",
+            self.user,
+            getattr(self.user, "id", "?"),
+            len(self.guilds),
+            sorted(getattr(self, "shards", {})) or [self.shard_id or 0],
+            self.shard_count or 1,
         )
 
     async def close(self) -> None:
@@ -156,7 +163,25 @@ class QABot(commands.Bot):
 
 
 class ShardedQABot(QABot, commands.AutoShardedBot):
-    """The same bot over several gateway shards (chosen when shard settings are given)."""
+    """The same bot over one or more gateway shards (discord.py's AutoShardedBot)."""
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        log.info("shard %d of %s ready", shard_id, self.shard_count)
+
+
+def shard_options(settings: DiscordSettings) -> dict[str, object]:
+    """discord.py's shard options for this process.
+
+    Both settings: exactly those shards of shard_count. Only the count: every shard of it. Neither: {},
+    so AutoShardedBot asks Discord for its recommended count (GET /gateway/bot).
+    """
+    count, ids = settings.shard_count, list(settings.shard_ids)
+    if not ids:
+        return {"shard_count": count} if count else {}
+    invalid = ids if count is None else [i for n, i in enumerate(ids) if not 0 <= i < count or i in ids[:n]]
+    if invalid:
+        raise ShardConfigError(ids, count, invalid)
+    return {"shard_count": count, "shard_ids": ids}
 
 
 def create_bot(
@@ -166,10 +191,7 @@ def create_bot(
     discord_settings: DiscordSettings,
     **options: object,
 ) -> QABot:
-    if discord_settings.shard_count or discord_settings.shard_ids:
-        if discord_settings.shard_count:
-            options.setdefault("shard_count", discord_settings.shard_count)
-        if discord_settings.shard_ids:
-            options.setdefault("shard_ids", discord_settings.shard_ids)
-        return ShardedQABot(kb, storage, core_settings, discord_settings, **options)
-    return QABot(kb, storage, core_settings, discord_settings, **options)
+    """Always the autosharded bot: with one shard it costs nothing, and a deployment can grow to several."""
+    for name, value in shard_options(discord_settings).items():
+        options.setdefault(name, value)
+    return ShardedQABot(kb, storage, core_settings, discord_settings, **options)

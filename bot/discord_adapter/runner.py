@@ -21,9 +21,10 @@ from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from bot.core.embedding import Embedder, create_embedder
+from bot.core.indexer import BuildReport
 from bot.core.service import KnowledgeBase
-from bot.discord_adapter.client import QABot, create_bot
-from bot.errors import QABotError
+from bot.discord_adapter.client import QABot, create_bot, shard_options
+from bot.errors import IndexBusy, QABotError, ShardConfigError
 from bot.settings import CoreSettings, DiscordSettings
 from bot.storage import Storage
 
@@ -33,6 +34,7 @@ EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 START_DEADLINE = 45.0  # seconds to reach Discord before giving up; with a hung last attempt still < 60 s
 LOGIN_TIMEOUT = 10.0
 RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 15.0)
+INDEX_BUILD_WAIT = 1800.0  # seconds to wait at start while another process builds the first index
 
 
 class StartFailed(Exception):
@@ -88,6 +90,7 @@ async def serve(
     )
     if not token:
         raise StartFailed("no Discord token: set DISCORD_TOKEN in the environment or in .env", EXIT_CONFIG)
+    _check_shards(discord_settings)
     point_at_discord(discord_settings)
     stop = stop or _stop_on_signals()
     # The token and the connection are checked before the (possibly long) index build, so a bad
@@ -115,6 +118,20 @@ async def serve(
     log.info("stopped")
 
 
+def _check_shards(settings: DiscordSettings) -> None:
+    try:
+        shard_options(settings)
+    except ShardConfigError as error:
+        if error.shard_count is None:
+            problem = "QABOT_SHARD_IDS needs QABOT_SHARD_COUNT (the total number of shards of the bot)"
+        else:
+            problem = (
+                f"QABOT_SHARD_IDS must name different shards from 0 to {error.shard_count - 1} "
+                f"(QABOT_SHARD_COUNT={error.shard_count}); these can't be run: {error.invalid}"
+            )
+        raise StartFailed(f"bad shard settings: {problem}", EXIT_CONFIG) from None
+
+
 def _load_knowledge(core: CoreSettings, embedder: Embedder | None) -> KnowledgeBase:
     try:
         kb = KnowledgeBase(
@@ -125,12 +142,25 @@ def _load_knowledge(core: CoreSettings, embedder: Embedder | None) -> KnowledgeB
             top_k=core.top_k,
             max_question_chars=core.max_question_chars,
         )
-        report = kb.load(build_if_missing=True)
+        report = _load_or_wait(kb)
     except QABotError as error:
         raise StartFailed(f"can't start: {error}") from None
     if report is not None:
         log.info("built the index: %d articles, %d passages", report.articles, report.passages)
     return kb
+
+
+def _load_or_wait(kb: KnowledgeBase) -> BuildReport | None:
+    """Load (building a missing index); while another process builds the first index, wait for it."""
+    deadline = time.monotonic() + INDEX_BUILD_WAIT
+    while True:
+        try:
+            return kb.load(build_if_missing=True)
+        except IndexBusy:
+            if time.monotonic() > deadline:
+                raise
+            log.info("another process is building the index in %s; waiting for it", kb.index_dir)
+            time.sleep(2.0)
 
 
 async def _check_token(token: str) -> None:

@@ -128,3 +128,16 @@ def test_cached_model_loads_without_importing_torch(model_cache, onnx_fp32):
 )
 def test_auto_picks_int8_by_processor(features, int8):
     assert default_quantized(features) is int8
+
+
+def test_index_built_with_another_backend_is_refused(tmp_path, fake_embedder):
+    from bot.core.indexer import build_index
+    from bot.core.store import load_index
+    from bot.errors import IndexMismatch
+    from tests.conftest import KNOWLEDGE
+
+    build_index(KNOWLEDGE, tmp_path, fake_embedder)
+    load_index(tmp_path, backend="fake").close()
+    with pytest.raises(IndexMismatch) as refused:
+        load_index(tmp_path, backend="onnx-int8")
+    assert (refused.value.field, refused.value.expected, refused.value.found) == ("backend", "onnx-int8", "fake")
