@@ -57,10 +57,13 @@ def core_settings(**overrides: Any) -> CoreSettings:
 
 
 def open_knowledge_base(settings: CoreSettings, build_if_missing: bool = True):
+    from bot.core.ann import single_threaded_search
     from bot.core.embedding import create_embedder
     from bot.core.service import KnowledgeBase
 
-    embedder = create_embedder(settings.model, settings.backend)
+    single_threaded_search()  # one question at a time: a second thread only adds overhead
+
+    embedder = create_embedder(settings.model, settings.backend, cache_dir=settings.model_cache_dir)
     kb = KnowledgeBase(
         settings.knowledge_dir,
         settings.index_dir,
@@ -104,7 +107,7 @@ def index(knowledge_dir: Path | None, index_dir: Path | None, full: bool) -> Non
     from bot.core.indexer import build_index
 
     settings = core_settings(knowledge_dir=knowledge_dir, index_dir=index_dir)
-    embedder = create_embedder(settings.model, settings.backend)
+    embedder = create_embedder(settings.model, settings.backend, cache_dir=settings.model_cache_dir)
     with tqdm(total=0, unit="text", desc="embedding", disable=None) as bar:
 
         def progress(done: int, total: int) -> None:
@@ -280,6 +283,18 @@ def run(knowledge_dir: Path | None, index_dir: Path | None) -> None:
     from bot.settings import DiscordSettings
 
     sys.exit(run_bot(core_settings(knowledge_dir=knowledge_dir, index_dir=index_dir), DiscordSettings()))
+
+
+@cli.command(
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []}
+)
+@click.pass_context
+@handle_errors
+def bench(ctx: click.Context) -> None:
+    """Measure speed and quality (see `qabot bench --help`)."""
+    from bot.bench import main as bench_main
+
+    sys.exit(bench_main(list(ctx.args)))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -109,7 +109,9 @@ def _train_ivf(vectors: np.ndarray, sq8: bool) -> faiss.Index:
     index.cp.niter = TRAINING_ITERATIONS
     index.cp.min_points_per_centroid = 1  # small inputs: train with what there is, silently
     sample = min(count, lists * TRAINING_POINTS_PER_LIST)
-    rows = np.random.default_rng(0).choice(count, size=sample, replace=False) if sample < count else slice(None)
+    rows = (
+        np.random.default_rng(0).choice(count, size=sample, replace=False) if sample < count else slice(None)
+    )
     index.train(vectors[rows])
     index.nprobe = ivf_probes(lists)
     return index

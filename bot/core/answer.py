@@ -96,7 +96,7 @@ def key_sentences(
     """The sentences of the best passages that answer the question best, in reading order.
 
     Meaning (the scorer) counts most, shared words next; an opening sentence usually states its
-    section's point, so it wins ties. Code blocks are kept whole, as one "sentence".
+    section's point, so it gets a head start. Code blocks are kept whole, as one "sentence".
     """
     wanted = content_terms(question)
     located = [
@@ -110,12 +110,15 @@ def key_sentences(
     weights = [
         similarity
         + 0.3 * len(wanted & content_terms(sentence)) / (len(wanted) or 1)
-        + 0.1 / (1 + position)
+        + 0.2 / (1 + position)
         - 0.05 * hit_rank
         for similarity, (hit_rank, position, sentence) in zip(meaning, located, strict=True)
     ]
     ranked = sorted(range(len(located)), key=lambda i: -weights[i])
     chosen = [i for i in ranked[:limit] if weights[i] >= weights[ranked[0]] - SENTENCE_MARGIN]
+    follower = chosen[0] + 1
+    if len(chosen) == 1 and follower < len(located) and located[follower][0] == located[chosen[0]][0]:
+        chosen.append(follower)  # one sentence rarely says it all; the next one usually completes it
     return [located[i][2] for i in sorted(chosen)]
 
 

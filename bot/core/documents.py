@@ -15,7 +15,6 @@ from pathlib import Path
 
 import frontmatter
 import yaml
-from bs4 import BeautifulSoup
 
 from bot.errors import EmptyKnowledgeBase, InvalidArticle, KnowledgeDirMissing
 
@@ -127,6 +126,8 @@ def _split_front_matter(relative: str, text: str) -> tuple[dict, str]:
 
 
 def _parse_html(text: str) -> tuple[str, str, dict]:
+    from bs4 import BeautifulSoup  # imported here: only HTML articles need it, and it slows start-up
+
     soup = BeautifulSoup(text, "html.parser")
     for tag in soup(["script", "style", "nav", "footer", "header", "noscript"]):
         tag.decompose()

@@ -102,7 +102,9 @@ def create_embedder(model: str, backend: str = "auto", cache_dir: Path | None = 
         from bot.core.onnx_embedding import create_onnx_embedder
     except ImportError as error:
         if backend != "auto":
-            raise ModelError(model, f"backend {backend!r} needs onnxruntime and tokenizers ({error})") from None
+            raise ModelError(
+                model, f"backend {backend!r} needs onnxruntime and tokenizers ({error})"
+            ) from None
         log.warning("onnxruntime unavailable (%s); embedding with torch", error)
         return SentenceTransformerEmbedder(model)
     quantized = None if backend == "auto" else backend == "onnx-int8"

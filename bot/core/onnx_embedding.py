@@ -78,7 +78,7 @@ def cpu_features() -> CpuFeatures:
 
 
 def default_quantized(features: CpuFeatures | None = None) -> bool:
-    """"auto" picks int8 when the processor has int8 kernels; see bot.bench for the quality check.
+    """ "auto" picks int8 when the processor has int8 kernels; see bot.bench for the quality check.
 
     With only AVX2 the int8 model is still faster than fp32 (measured in bot.bench) and its retrieval
     quality on the dev bench matches fp32, so int8 is chosen there too; only machines without AVX2 or
@@ -96,7 +96,9 @@ def _slug(model: str) -> str:
 def source_fingerprint(source: Path, cache_dir: Path) -> str:
     """sha256 over the model's files; memoised by (path, size, mtime) so a warm start hashes nothing big."""
     files = sorted(p for p in source.rglob("*") if p.is_file() and p.suffix in SOURCE_SUFFIXES)
-    signature = json.dumps([(str(p.relative_to(source)), p.stat().st_size, p.stat().st_mtime_ns) for p in files])
+    signature = json.dumps(
+        [(str(p.relative_to(source)), p.stat().st_size, p.stat().st_mtime_ns) for p in files]
+    )
     memo_path = cache_dir / FINGERPRINTS_FILE
     try:
         memo = json.loads(memo_path.read_text())
@@ -213,9 +215,14 @@ def export_sentence_transformer(source: Path, target: Path) -> dict:
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer warnings about data-dependent shapes, which are dynamic here
         torch.onnx.export(
-            wrapped, (example, example, torch.zeros_like(example)), str(target), dynamo=False,
-            input_names=list(INPUT_NAMES), output_names=["embedding"],
-            dynamic_axes={**axes, "embedding": {0: "batch"}}, opset_version=17,
+            wrapped,
+            (example, example, torch.zeros_like(example)),
+            str(target),
+            dynamo=False,
+            input_names=list(INPUT_NAMES),
+            output_names=["embedding"],
+            dynamic_axes={**axes, "embedding": {0: "batch"}},
+            opset_version=17,
         )
     return {
         "dimension": int(st.get_embedding_dimension()),
@@ -244,7 +251,10 @@ def _quantize(fp32: Path, int8: Path) -> None:
         # Per-channel weights and only weight MatMuls (not attention's activation x activation ones):
         # mean cosine to fp32 0.99 instead of 0.956 with the defaults, and faster.
         quantize_dynamic(
-            str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True,
+            str(fp32),
+            str(int8),
+            weight_type=QuantType.QInt8,
+            per_channel=True,
             extra_options={"MatMulConstBOnly": True},
         )
     finally:
@@ -262,7 +272,9 @@ def _cores() -> int:
 class OnnxEmbedder:
     """all-MiniLM-style sentence embedding on onnxruntime; `backend` is "onnx" or "onnx-int8"."""
 
-    def __init__(self, model_name: str, directory: Path, *, quantized: bool, threads: int | None = None) -> None:
+    def __init__(
+        self, model_name: str, directory: Path, *, quantized: bool, threads: int | None = None
+    ) -> None:
         import onnxruntime
         from tokenizers import Tokenizer
 

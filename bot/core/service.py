@@ -91,7 +91,12 @@ class KnowledgeBase:
         return report
 
     def _load_store(self) -> IndexStore:
-        return load_index(self.index_dir, model=self.embedder.model_name, dimension=self.embedder.dimension)
+        return load_index(
+            self.index_dir,
+            model=self.embedder.model_name,
+            dimension=self.embedder.dimension,
+            backend=self.embedder.backend,
+        )
 
     def _swap(self, store: IndexStore) -> None:
         with self._swap_lock:

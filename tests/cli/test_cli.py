@@ -16,7 +16,9 @@ def invoke(*args: str, input: str | None = None):
 
 
 @pytest.fixture
-def index_copy(shipped_index, tmp_path) -> Path:
+def index_copy(shipped_index, tmp_path, monkeypatch) -> Path:
+    """A copy of the session's index, which was built with the torch backend: the CLI must use it too."""
+    monkeypatch.setenv("QABOT_BACKEND", "torch")
     target = tmp_path / "index"
     shutil.copytree(shipped_index, target)
     return target
@@ -84,10 +86,19 @@ def test_ask_json_has_the_documented_shape(index_copy):
 
 
 @pytest.mark.model
-def test_ask_builds_the_index_when_there_is_none(tmp_path):
+def test_ask_builds_the_index_when_there_is_none_with_the_default_backend(tmp_path):
     result = invoke("ask", "What is JAX?", "--index", str(tmp_path / "new"), "--knowledge", str(KNOWLEDGE))
     assert result.exit_code == 0 and "built the index first" in result.output
+    assert "JAX" in result.output and "Sources:" in result.output
     assert (tmp_path / "new" / "CURRENT").exists()
+
+
+@pytest.mark.model
+def test_an_index_built_with_another_backend_is_refused_with_the_fix(index_copy, monkeypatch):
+    monkeypatch.setenv("QABOT_BACKEND", "onnx")
+    result = invoke("ask", "What is JAX?", "--index", str(index_copy))
+    assert result.exit_code == EXIT_ERROR
+    assert "backend='torch'" in result.output and "qabot index --full" in result.output
 
 
 @pytest.mark.model

@@ -47,7 +47,16 @@ def test_the_scorer_decides_over_shared_words():
         return [0.9 if "community" in s else 0.1 for s in sentences]
 
     chosen = key_sentences("Is it popular?", [hit(TEXT, 0.7)], scorer)
-    assert chosen == ["It has a large community."]
+    assert chosen[0] == "It has a large community."
+    assert "PyTorch is a deep-learning framework." not in chosen
+
+
+def test_a_lone_best_sentence_is_completed_by_the_one_after_it():
+    def scorer(sentences):
+        return [0.9 if "created" in s else 0.1 for s in sentences]
+
+    chosen = key_sentences("Origin?", [hit(TEXT, 0.7)], scorer)
+    assert chosen == ["It was created at Meta's FAIR lab.", "It has a large community."]
 
 
 def test_a_close_second_passage_is_cited_too_and_a_distant_one_is_not():

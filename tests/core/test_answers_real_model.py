@@ -12,9 +12,9 @@ EXPECTED = [
     ("How many parameters does ChatGPT have?", "chatgpt.md", "175 billion"),
     ("What is LibTorch?", "pytorch.md", "C++"),
     ("What is eager execution in TensorFlow 2?", "tensorflow.md", "Eager execution"),
-    ("What is jit in JAX?", "jax.md", "XLA"),
+    ("What is jit in JAX?", "jax.md", "compiles"),
     ("What backends does Keras 3 support?", "keras.md", "JAX"),
-    ("How do I fix CUDA out of memory?", "gpu-setup-and-cuda.md", "batch"),
+    ("How do I fix CUDA out of memory?", "gpu-setup-and-cuda.md", "out of memory"),
     ("Should I use PyTorch or TensorFlow?", "choosing-a-framework.md", "PyTorch"),
 ]
 

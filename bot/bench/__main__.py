@@ -1,0 +1,3 @@
+from bot.bench import main
+
+raise SystemExit(main())

@@ -1,0 +1,123 @@
+"""Per backend, on the python-faq dev bench: indexing throughput, retrieval quality, floor vs answer path."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.bench.stats import ratio, summary
+from bot.core.embedding import create_embedder
+from bot.core.indexer import build_index
+from bot.core.search import Hit
+from bot.core.service import KnowledgeBase
+
+MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+THRESHOLD = 0.5  # CoreSettings.threshold's default
+TOP_K = 5
+WARMUP = 5
+
+
+@dataclass(frozen=True)
+class DevBench:
+    corpus: Path
+    questions: list[dict]
+    unanswerable: list[str]
+
+    @classmethod
+    def load(cls, directory: Path, limit: int | None = None) -> DevBench:
+        questions = [json.loads(line) for line in (directory / "questions.jsonl").read_text().splitlines() if line]
+        unanswerable = [
+            json.loads(line)["question"]
+            for line in (directory / "unanswerable.jsonl").read_text().splitlines()
+            if line
+        ]
+        return cls(directory / "corpus", questions[:limit], unanswerable[:limit])
+
+
+def retrieval_scores(results: list[list[Hit]], golds: list[str]) -> dict[str, float]:
+    """R@1, R@5 and MRR@10, counted per document: a hit is a passage from the gold file."""
+    r1 = r5 = mrr = 0.0
+    for hits, gold in zip(results, golds, strict=True):
+        ranks = [hit.rank for hit in hits[:10] if hit.passage.doc_path == gold]
+        if ranks:
+            first = min(ranks)
+            r1 += first == 0
+            r5 += first < 5
+            mrr += 1 / (first + 1)
+    n = len(golds) or 1
+    return {"recall@1": round(r1 / n, 4), "recall@5": round(r5 / n, 4), "mrr@10": round(mrr / n, 4)}
+
+
+def bench_backend(backend: str, bench: DevBench, work: Path, cache_dir: Path) -> tuple[dict, KnowledgeBase]:
+    """Index the dev corpus with `backend`, then measure; returns the figures and the loaded knowledge base."""
+    started = time.perf_counter()
+    embedder = create_embedder(MODEL, backend, cache_dir=cache_dir)
+    load_seconds = time.perf_counter() - started
+    index_dir = work / f"faq-{backend}"
+    report = build_index(bench.corpus, index_dir, embedder, full=True)
+    kb = KnowledgeBase(bench.corpus, index_dir, embedder, threshold=THRESHOLD, top_k=TOP_K)
+    kb.load(build_if_missing=False)
+    questions = [q["question"] for q in bench.questions]
+    results = kb.searcher.search_many(questions, 10)
+    refused = sum(not a.answered for a in kb.ask_many(bench.unanswerable)) if bench.unanswerable else 0
+    answered = sum(a.answered for a in kb.ask_many(questions))
+    figures = {
+        "backend": embedder.backend,
+        "model_load_s": round(load_seconds, 3),
+        "indexing": {
+            "passages": report.passages,
+            "views_embedded": report.embedded,
+            "seconds": round(report.seconds, 3),
+            "passages_per_s": round(report.passages / report.seconds, 1),
+            "views_per_s": round(report.embedded / report.seconds, 1),
+        },
+        "quality": {
+            **retrieval_scores(results, [q["gold"] for q in bench.questions]),
+            "questions": len(questions),
+            "unanswerable_refused": round(refused / max(1, len(bench.unanswerable)), 4),
+            "answerable_answered": round(answered / max(1, len(questions)), 4),
+        },
+        "latency": floor_and_answer(kb, questions),
+    }
+    return figures, kb
+
+
+def floor_and_answer(kb: KnowledgeBase, questions: list[str]) -> dict:
+    """The bare model + bare FAISS search of the same index, against KnowledgeBase.ask, warm, one by one."""
+    embedder, index = kb.embedder, kb.searcher.store.index
+    for question in questions[:WARMUP]:
+        index.search(embedder.encode([question]), TOP_K)
+        kb.ask(question)
+    floor, encode, answer = [], [], []
+    for question in questions:
+        start = time.perf_counter()
+        vector = embedder.encode([question])
+        encoded = time.perf_counter()
+        index.search(vector, TOP_K)
+        floor.append(time.perf_counter() - start)
+        encode.append(encoded - start)
+        start = time.perf_counter()
+        kb.ask(question)
+        answer.append(time.perf_counter() - start)
+    floor_s, answer_s = summary(floor), summary(answer)
+    return {
+        "floor": floor_s,
+        "floor_encode_only": summary(encode),
+        "answer": answer_s,
+        "answer_over_floor_p50": ratio(answer_s["p50_ms"], floor_s["p50_ms"]),
+    }
+
+
+def micro_batching(kb: KnowledgeBase, questions: list[str], total: int = 200) -> dict:
+    """Answers/s when `total` questions arrive together and are answered with ask_many in batches."""
+    arriving = [questions[i % len(questions)] for i in range(total)]
+    kb.ask_many(arriving[:8])
+    figures = {}
+    for batch in (1, 16, 64, total):
+        start = time.perf_counter()
+        for first in range(0, total, batch):
+            kb.ask_many(arriving[first : first + batch])
+        figures[f"batch_{batch}"] = round(total / (time.perf_counter() - start), 1)
+    return {"questions": total, "answers_per_s": figures}
