@@ -77,17 +77,6 @@ def cpu_features() -> CpuFeatures:
     )
 
 
-def default_quantized(features: CpuFeatures | None = None) -> bool:
-    """ "auto" picks int8 when the processor has int8 kernels; see bot.bench for the quality check.
-
-    With only AVX2 the int8 model is still faster than fp32 (measured in bot.bench) and its retrieval
-    quality on the dev bench matches fp32, so int8 is chosen there too; only machines without AVX2 or
-    an ARM64 dot product fall back to fp32, whose kernels are the portable ones.
-    """
-    features = features or cpu_features()
-    return features.fast_int8 or features.avx2
-
-
 # -- the cache ---------------------------------------------------------------------------------------
 def _slug(model: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", model.casefold()).strip("-")[:60]
@@ -347,11 +336,9 @@ class OnnxEmbedder:
 
 
 def create_onnx_embedder(
-    model: str, cache_dir: Path, *, quantized: bool | None = None, threads: int | None = None
+    model: str, cache_dir: Path, *, quantized: bool = False, threads: int | None = None
 ) -> OnnxEmbedder:
-    """Load `model` from the ONNX cache (exporting it first if needed). `quantized=None`: by CPU."""
-    if quantized is None:
-        quantized = default_quantized()
+    """Load `model` from the ONNX cache (exporting it first if needed); int8 when `quantized`."""
     directory = exported_model_dir(model, Path(cache_dir))
     try:
         return OnnxEmbedder(model, directory, quantized=quantized, threads=threads)

@@ -10,7 +10,6 @@ import pytest
 
 from bot.core import onnx_embedding
 from bot.core.embedding import create_embedder
-from bot.core.onnx_embedding import CpuFeatures, default_quantized
 
 pytestmark = pytest.mark.model
 
@@ -117,19 +116,6 @@ def test_cached_model_loads_without_importing_torch(model_cache, onnx_fp32):
     assert (torch_loaded, st_loaded) == ("False", "False")
 
 
-@pytest.mark.parametrize(
-    ("features", "int8"),
-    [
-        (CpuFeatures("x86_64", avx2=True, avx512_vnni=True, avx_vnni=False), True),
-        (CpuFeatures("x86_64", avx2=True, avx512_vnni=False, avx_vnni=False), True),
-        (CpuFeatures("aarch64", avx2=False, avx512_vnni=False, avx_vnni=False), True),
-        (CpuFeatures("x86_64", avx2=False, avx512_vnni=False, avx_vnni=False), False),
-    ],
-)
-def test_auto_picks_int8_by_processor(features, int8):
-    assert default_quantized(features) is int8
-
-
 def test_index_built_with_another_backend_is_refused(tmp_path, fake_embedder):
     from bot.core.indexer import build_index
     from bot.core.store import load_index
@@ -140,4 +126,8 @@ def test_index_built_with_another_backend_is_refused(tmp_path, fake_embedder):
     load_index(tmp_path, backend="fake").close()
     with pytest.raises(IndexMismatch) as refused:
         load_index(tmp_path, backend="onnx-int8")
-    assert (refused.value.field, refused.value.expected, refused.value.found) == ("backend", "onnx-int8", "fake")
+    assert (refused.value.field, refused.value.expected, refused.value.found) == (
+        "backend",
+        "onnx-int8",
+        "fake",
+    )
