@@ -282,6 +282,9 @@ def run(knowledge_dir: Path | None, index_dir: Path | None) -> None:
     from bot.discord_adapter.runner import run_bot
     from bot.settings import DiscordSettings
 
+    # A long-running service logs what it does (connections, reindexes, moderator actions) by default.
+    logging.getLogger().setLevel(min(logging.getLogger().level, logging.INFO))
+
     sys.exit(run_bot(core_settings(knowledge_dir=knowledge_dir, index_dir=index_dir), DiscordSettings()))
 
 

@@ -110,7 +110,7 @@ def key_sentences(
     weights = [
         similarity
         + 0.3 * len(wanted & content_terms(sentence)) / (len(wanted) or 1)
-        + 0.2 / (1 + position)
+        + 0.1 / (1 + position)
         - 0.05 * hit_rank
         for similarity, (hit_rank, position, sentence) in zip(meaning, located, strict=True)
     ]

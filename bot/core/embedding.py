@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -72,18 +73,23 @@ class SentenceTransformerEmbedder:
         self.dimension = int(self._model.get_embedding_dimension())
         self.max_tokens = int(self._model.max_seq_length)
         self._tokenizer = self._model.tokenizer
+        # The Hugging Face fast tokenizer is not safe to call from two threads at once (a reindex thread
+        # beside the bot's question worker fails with "expected sequence of length ..."), so calls take turns.
+        self._lock = threading.Lock()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self._model.encode(
-            list(texts), batch_size=ENCODE_BATCH_SIZE, normalize_embeddings=True, show_progress_bar=False
-        )
+        with self._lock:
+            vectors = self._model.encode(
+                list(texts), batch_size=ENCODE_BATCH_SIZE, normalize_embeddings=True, show_progress_bar=False
+            )
         return np.asarray(vectors, dtype=np.float32)
 
     def count_tokens(self, text: str) -> int:
         """Word pieces the model will read, without [CLS]/[SEP] (the chunker reserves those)."""
-        return len(self._tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
+        with self._lock:
+            return len(self._tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
 
 
 def create_embedder(model: str, backend: str = "auto", cache_dir: Path | None = None) -> Embedder:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 
 import pytest
@@ -109,7 +110,9 @@ async def test_help_channel_answers_in_a_thread_and_follow_ups_use_the_first_que
             thread_id, ANSWER_TIMEOUT, predicate=lambda m: m.get("message_reference") is not None
         )
         assert ANSWERABLE in follow_up["embeds"][0]["title"] and "Windows" in follow_up["embeds"][0]["title"]
-        assert "windows" in follow_up["embeds"][0]["description"].lower()
+        # Alone, "what about on Windows?" matches nothing in particular; with the first question as
+        # context it is answered from the PyTorch installation section.
+        assert "Installing PyTorch" in follow_up["embeds"][0]["fields"][0]["value"]
 
 
 async def test_help_channel_stays_silent_when_not_confident(emu, start_bot, storage):
@@ -153,7 +156,10 @@ async def test_cooldown_tells_the_user_when_to_try_again(emu, start_bot):
             await slash(emu, w.alice, "ask", {"question": ANSWERABLE})
         refused = await slash(emu, w.alice, "ask", {"question": ANSWERABLE})
         assert refused.callback_type == 4 and refused.callback_data["flags"] & 64
-        assert "Try again <t:" in refused.content and "in 6" in refused.content  # ~60 s
+        assert "Try again <t:" in refused.content
+        assert re.search(r"in (5\d|60) s", refused.content), (
+            refused.content
+        )  # ~60 s, less time spent answering
         other = await slash(emu, w.bob, "ask", {"question": ANSWERABLE})  # per user, not global
         assert other.callback_type == 5
 
