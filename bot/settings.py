@@ -25,7 +25,9 @@ def _split_ids(value: object) -> object:
 class CoreSettings(BaseSettings):
     """Where the knowledge lives, how it is embedded and when the bot answers."""
 
-    model_config = SettingsConfigDict(env_prefix="QABOT_", env_file=".env", extra="ignore", env_ignore_empty=True)
+    model_config = SettingsConfigDict(
+        env_prefix="QABOT_", env_file=".env", extra="ignore", env_ignore_empty=True
+    )
 
     knowledge_dir: Path = Path("knowledge")
     index_dir: Path = Path("index")
@@ -40,7 +42,9 @@ class CoreSettings(BaseSettings):
 class DiscordSettings(BaseSettings):
     """How the bot reaches Discord and who may do what there."""
 
-    model_config = SettingsConfigDict(env_prefix="QABOT_", env_file=".env", extra="ignore", env_ignore_empty=True)
+    model_config = SettingsConfigDict(
+        env_prefix="QABOT_", env_file=".env", extra="ignore", env_ignore_empty=True
+    )
 
     discord_token: SecretStr | None = Field(default=None, validation_alias="DISCORD_TOKEN")
     dev_guild_id: int | None = None

@@ -25,10 +25,17 @@ def bench_incremental(embedder: Embedder, work: Path, passages: int) -> dict:
         "backend": embedder.backend,
         "articles": articles,
         "passages": full.passages,
-        "full_rebuild": {"seconds": round(full.seconds, 3), "views_embedded": full.embedded,
-                         "passages_per_s": round(full.passages / full.seconds, 1)},
-        "incremental": {"seconds": round(incremental.seconds, 3), "views_embedded": incremental.embedded,
-                        "views_reused": incremental.reused, "changed": list(incremental.changed)},
+        "full_rebuild": {
+            "seconds": round(full.seconds, 3),
+            "views_embedded": full.embedded,
+            "passages_per_s": round(full.passages / full.seconds, 1),
+        },
+        "incremental": {
+            "seconds": round(incremental.seconds, 3),
+            "views_embedded": incremental.embedded,
+            "views_reused": incremental.reused,
+            "changed": list(incremental.changed),
+        },
         "load_new_generation_s": round(swap, 3),
         "full_over_incremental": ratio(full.seconds, incremental.seconds),
     }

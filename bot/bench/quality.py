@@ -27,7 +27,9 @@ class DevBench:
 
     @classmethod
     def load(cls, directory: Path, limit: int | None = None) -> DevBench:
-        questions = [json.loads(line) for line in (directory / "questions.jsonl").read_text().splitlines() if line]
+        questions = [
+            json.loads(line) for line in (directory / "questions.jsonl").read_text().splitlines() if line
+        ]
         unanswerable = [
             json.loads(line)["question"]
             for line in (directory / "unanswerable.jsonl").read_text().splitlines()

@@ -18,8 +18,15 @@ REPO = Path(__file__).resolve().parents[2]
 DEFAULT_DEV_BENCH = REPO.parent / "shared" / "bench" / "python-faq"
 SECTIONS = ("backends", "batching", "startup", "incremental", "ann")
 BACKENDS = ("torch", "onnx", "onnx-int8")
-TARGETS = {"answer_over_floor": 1.5, "startup_s": 1.0, "indexing_speedup": 2.5, "recall@5_drop": 0.01,
-           "ann_1m_p50_ms": 5.0, "ann_recall@10": 0.95, "answers_per_s": 200.0}
+TARGETS = {
+    "answer_over_floor": 1.5,
+    "startup_s": 1.0,
+    "indexing_speedup": 2.5,
+    "recall@5_drop": 0.01,
+    "ann_1m_p50_ms": 5.0,
+    "ann_recall@10": 0.95,
+    "answers_per_s": 200.0,
+}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -31,7 +38,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--dev-bench", type=Path, default=DEFAULT_DEV_BENCH, help="the python-faq directory")
     parser.add_argument("--questions", type=int, default=None, help="use only the first N dev questions")
     parser.add_argument("--kb-passages", type=int, default=None, help="synthetic KB size (default 10000)")
-    parser.add_argument("--ann-sizes", default=None, help="comma list of vector counts (default 100000,1000000)")
+    parser.add_argument(
+        "--ann-sizes", default=None, help="comma list of vector counts (default 100000,1000000)"
+    )
     parser.add_argument("--startup-runs", type=int, default=None, help="timed `bot ask` runs per backend")
     parser.add_argument("--cache-dir", type=Path, default=Path("index/models"), help="ONNX model cache")
     parser.add_argument("--work-dir", type=Path, default=None, help="keep indexes here (default: a temp dir)")
@@ -47,7 +56,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     quick = args.quick
     args.questions = args.questions or (30 if quick else None)
     args.kb_passages = args.kb_passages or (300 if quick else 10_000)
-    args.ann_sizes = [int(n) for n in (args.ann_sizes or ("20000" if quick else "100000,1000000")).split(",") if n]
+    args.ann_sizes = [
+        int(n) for n in (args.ann_sizes or ("20000" if quick else "100000,1000000")).split(",") if n
+    ]
     args.startup_runs = args.startup_runs or (1 if quick else 3)
     return args
 
@@ -82,8 +93,13 @@ def run(args: argparse.Namespace, work: Path) -> dict:
         for backend in args.backends:
             say(f"startup {backend}: `python -m bot ask` x{args.startup_runs}")
             results["startup"][backend] = bench_startup(
-                backend, kbs[backend].index_dir, bench.corpus, args.cache_dir, questions[0],
-                args.startup_runs, work,
+                backend,
+                kbs[backend].index_dir,
+                bench.corpus,
+                args.cache_dir,
+                questions[0],
+                args.startup_runs,
+                work,
             )
     if "incremental" in args.sections:
         results["incremental"] = _incremental(args, work, kbs)
@@ -119,7 +135,9 @@ def check_targets(results: dict) -> dict:
         torch = backends["torch"]
         for name in ("onnx", "onnx-int8"):
             if name in backends:
-                speedup = ratio(backends[name]["indexing"]["passages_per_s"], torch["indexing"]["passages_per_s"])
+                speedup = ratio(
+                    backends[name]["indexing"]["passages_per_s"], torch["indexing"]["passages_per_s"]
+                )
                 checks[f"indexing_speedup[{name}]"] = _check(speedup, TARGETS["indexing_speedup"], ">=")
                 drop = round(torch["quality"]["recall@5"] - backends[name]["quality"]["recall@5"], 4)
                 checks[f"recall@5_drop[{name}]"] = _check(drop, TARGETS["recall@5_drop"], "<=")
@@ -134,7 +152,9 @@ def check_targets(results: dict) -> dict:
         size = figures["vectors"]
         checks[f"ann_recall@10[{size}]"] = _check(figures["recall@10"], TARGETS["ann_recall@10"], ">=")
         if size >= 1_000_000:
-            checks[f"ann_p50_ms[{size}]"] = _check(figures["search"]["p50_ms"], TARGETS["ann_1m_p50_ms"], "<=")
+            checks[f"ann_p50_ms[{size}]"] = _check(
+                figures["search"]["p50_ms"], TARGETS["ann_1m_p50_ms"], "<="
+            )
     return checks
 
 
@@ -145,7 +165,9 @@ def _check(value: float, target: float, relation: str) -> dict:
 
 def render(results: dict) -> str:
     m = results["machine"]
-    lines = [f"machine: {m['cpu']}, {m['cores']} cores, flags {' '.join(m['flags'])}, load {m['load_average']}"]
+    lines = [
+        f"machine: {m['cpu']}, {m['cores']} cores, flags {' '.join(m['flags'])}, load {m['load_average']}"
+    ]
     for name, f in results.get("backends", {}).items():
         lat, q, ix = f["latency"], f["quality"], f["indexing"]
         lines.append(
@@ -161,8 +183,10 @@ def render(results: dict) -> str:
             lines.append(f"{name:10} `bot ask` failed: {f['error']}: {f['output'][:200]!r}")
         else:
             s = f["start_to_answer"]
-            lines.append(f"{name:10} `bot ask` start to answer p50 {s['p50_ms'] / 1e3:.2f} s "
-                         f"(n={s['n']}), peak RSS {f['peak_rss_mb']} MB")
+            lines.append(
+                f"{name:10} `bot ask` start to answer p50 {s['p50_ms'] / 1e3:.2f} s "
+                f"(n={s['n']}), peak RSS {f['peak_rss_mb']} MB"
+            )
     if "incremental" in results:
         f = results["incremental"]
         lines.append(
@@ -177,7 +201,9 @@ def render(results: dict) -> str:
             f"recall@10 {f['recall@10']} | exact p50 {f['exact_search']['p50_ms']} ms"
         )
     for name, check in results.get("targets", {}).items():
-        lines.append(f"target {name}: {check['value']} {check['target']} {'met' if check['met'] else 'NOT MET'}")
+        lines.append(
+            f"target {name}: {check['value']} {check['target']} {'met' if check['met'] else 'NOT MET'}"
+        )
     return "\n".join(lines)
 
 

@@ -29,8 +29,12 @@ def measure_child(command: list[str], env: dict[str, str], cwd: Path) -> tuple[f
     started = time.perf_counter()
     try:
         done = subprocess.run(
-            [sys.executable, "-c", WRAPPER, str(peak_file), *command], env=env, cwd=cwd,
-            stdin=subprocess.DEVNULL, capture_output=True, timeout=TIMEOUT_S,
+            [sys.executable, "-c", WRAPPER, str(peak_file), *command],
+            env=env,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=TIMEOUT_S,
         )
     except subprocess.TimeoutExpired:
         return time.perf_counter() - started, 0, -1, f"timed out after {TIMEOUT_S} s"
@@ -55,10 +59,21 @@ def bench_startup(
         "QABOT_BACKEND": backend,
         "QABOT_MODEL_CACHE_DIR": str(cache_dir.resolve()),
         "HF_HUB_OFFLINE": "1",
-        "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")]),
+        "PYTHONPATH": os.pathsep.join(
+            [str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")]
+        ),
     }
-    command = [sys.executable, "-m", "bot", "ask", question, "--index", str(index_dir.resolve()),
-               "--knowledge", str(knowledge_dir.resolve())]
+    command = [
+        sys.executable,
+        "-m",
+        "bot",
+        "ask",
+        question,
+        "--index",
+        str(index_dir.resolve()),
+        "--knowledge",
+        str(knowledge_dir.resolve()),
+    ]
     measure_child(command, env, cwd)  # warms the page cache, as on a machine that has run the bot before
     times, peaks, output, status = [], [], "", 0
     for _ in range(runs):

@@ -13,10 +13,24 @@ pytestmark = [pytest.mark.model, pytest.mark.slow]
 
 
 def test_quick_bench_reports_every_section_as_json(tmp_path, capsys):
-    status = main([
-        "--quick", "--json", "--questions", "6", "--kb-passages", "40", "--ann-sizes", "3000",
-        "--backends", "onnx-int8", "--cache-dir", str(tmp_path / "models"), "--work-dir", str(tmp_path / "work"),
-    ])
+    status = main(
+        [
+            "--quick",
+            "--json",
+            "--questions",
+            "6",
+            "--kb-passages",
+            "40",
+            "--ann-sizes",
+            "3000",
+            "--backends",
+            "onnx-int8",
+            "--cache-dir",
+            str(tmp_path / "models"),
+            "--work-dir",
+            str(tmp_path / "work"),
+        ]
+    )
     assert status == 0
     results = json.loads(capsys.readouterr().out)
     for section in ("machine", "targets", "batching", "startup", "incremental", "ann", "backends"):
@@ -27,8 +41,10 @@ def test_quick_bench_reports_every_section_as_json(tmp_path, capsys):
     assert figures["latency"]["answer"]["p99_ms"] >= figures["latency"]["answer"]["p50_ms"]
     assert 0 <= figures["quality"]["recall@5"] <= 1
     assert figures["indexing"]["passages_per_s"] > 0
-    assert results["incremental"]["incremental"]["views_embedded"] < results["incremental"]["full_rebuild"][
-        "views_embedded"]
+    assert (
+        results["incremental"]["incremental"]["views_embedded"]
+        < results["incremental"]["full_rebuild"]["views_embedded"]
+    )
     assert results["ann"][0]["recall@10"] >= 0.95
     assert "start_to_answer" in results["startup"]["onnx-int8"] or "error" in results["startup"]["onnx-int8"]
 
