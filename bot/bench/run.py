@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from bot.bench.stats import machine, ratio
+from bot.errors import KnowledgeError, QABotError
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_DEV_BENCH = REPO.parent / "shared" / "bench" / "python-faq"
@@ -74,6 +75,10 @@ def run(args: argparse.Namespace, work: Path) -> dict:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     single_threaded_search()  # as the answer path runs: one question, one FAISS thread
     results: dict = {"machine": machine(), "options": {k: str(v) for k, v in vars(args).items()}}
+    if not (args.dev_bench / "questions.jsonl").is_file():
+        raise KnowledgeError(
+            f"no dev bench at {args.dev_bench}: pass --dev-bench DIR (see python-faq's README)"
+        )
     bench = DevBench.load(args.dev_bench, args.questions)
     questions = [q["question"] for q in bench.questions]
     kbs = {}
@@ -215,6 +220,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         results = run(args, work)
+    except QABotError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     finally:
         if args.work_dir is None:
             shutil.rmtree(work, ignore_errors=True)
