@@ -9,7 +9,7 @@ from functools import lru_cache
 
 import Stemmer
 
-from bot.core.chunking import split_sentences
+from bot.core.chunking import passage_sentences
 from bot.core.search import Hit
 
 MAX_SENTENCES = 3
@@ -120,13 +120,3 @@ def key_sentences(
     if len(chosen) == 1 and follower < len(located) and located[follower][0] == located[chosen[0]][0]:
         chosen.append(follower)  # one sentence rarely says it all; the next one usually completes it
     return [located[i][2] for i in sorted(chosen)]
-
-
-def passage_sentences(text: str) -> list[str]:
-    sentences: list[str] = []
-    for block in text.split("\n\n"):
-        if block.lstrip().startswith(("```", "~~~", "    ")):
-            sentences.append(block.strip())
-        else:
-            sentences.extend(split_sentences(" ".join(block.split())))
-    return sentences

@@ -83,6 +83,17 @@ def split_sentences(text: str) -> list[str]:
     return sentences
 
 
+def passage_sentences(text: str) -> list[str]:
+    """The sentences an answer may quote from a passage; a code block counts as one."""
+    sentences: list[str] = []
+    for block in text.split("\n\n"):
+        if block.lstrip().startswith(("```", "~~~", "    ")):
+            sentences.append(block.strip())
+        else:
+            sentences.extend(split_sentences(" ".join(block.split())))
+    return sentences
+
+
 def split_sections(document: Document) -> list[Section]:
     """Group the body's blocks (paragraphs, lists, code) under the heading path they sit in."""
     sections: list[Section] = []

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.core.ann import build_ann
-from bot.core.chunking import Passage, chunk_document
+from bot.core.chunking import Passage, chunk_document, passage_sentences
 from bot.core.documents import Document, SkippedFile, load_documents
 from bot.core.embedding import Embedder
 from bot.core.store import ArticleEntry, IndexStore, Manifest, Views, load_index, save_index, text_hash
@@ -93,6 +93,7 @@ def build_index(
             max_tokens=embedder.max_tokens,
             passage_count=len(passages),
             view_count=len(views.hashes),
+            sentence_count=len(views.sentence_hashes),
             articles=per_article,
         )
         written = save_index(index_dir, passages, views, manifest, index)
@@ -100,7 +101,7 @@ def build_index(
         articles=len(loaded.documents),
         passages=len(passages),
         embedded=embedded,
-        reused=len(views.hashes) - embedded,
+        reused=len(views.hashes) + len(views.sentence_hashes) - embedded,
         skipped=loaded.skipped,
         seconds=time.perf_counter() - started,
         added=added,
@@ -154,9 +155,12 @@ def _chunk_all(
 def _embed_views(
     passages: list[Passage], embedder: Embedder, cache: dict[str, np.ndarray], progress: Progress | None
 ) -> tuple[Views, int]:
-    """Vectors for every view of every passage; text embedded before (same hash) is reused, not re-encoded."""
-    texts = [(row, view) for row, passage in enumerate(passages) for view in passage.views()]
-    hashes = [text_hash(view) for _, view in texts]
+    """Vectors for every view and every distinct sentence of the passages; returns them with the count
+    of texts the model had to embed (text seen before, by hash, is reused instead)."""
+    views = [(row, view) for row, passage in enumerate(passages) for view in passage.views()]
+    sentences = list(dict.fromkeys(s for passage in passages for s in passage_sentences(passage.text)))
+    texts = [view for _, view in views] + sentences
+    hashes = [text_hash(text) for text in texts]
     vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
     missing: dict[str, list[int]] = {}
     for position, digest in enumerate(hashes):
@@ -168,13 +172,15 @@ def _embed_views(
     pending = list(missing.values())
     for start in range(0, len(pending), PROGRESS_BATCH):
         batch = pending[start : start + PROGRESS_BATCH]
-        encoded = embedder.encode([texts[positions[0]][1] for positions in batch])
+        encoded = embedder.encode([texts[positions[0]] for positions in batch])
         for positions, vector in zip(batch, encoded, strict=True):
             vectors[positions] = vector
         if progress:
             progress(min(start + PROGRESS_BATCH, len(pending)), len(pending))
-    passage_rows = np.array([row for row, _ in texts], dtype=np.int32)
-    return Views(vectors, passage_rows, hashes), len(pending)
+    split = len(views)
+    passage_rows = np.array([row for row, _ in views], dtype=np.int32)
+    result = Views(vectors[:split], passage_rows, hashes[:split], vectors[split:], hashes[split:])
+    return result, len(pending)
 
 
 def _unchanged_report(previous: IndexStore, skipped: tuple[SkippedFile, ...], started: float) -> BuildReport:
@@ -183,7 +189,7 @@ def _unchanged_report(previous: IndexStore, skipped: tuple[SkippedFile, ...], st
         articles=len(manifest.articles),
         passages=manifest.passage_count,
         embedded=0,
-        reused=manifest.view_count,
+        reused=manifest.view_count + manifest.sentence_count,
         skipped=skipped,
         seconds=time.perf_counter() - started,
         generation=manifest.generation,

@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from bot.core.answer import Answer, SentenceScorer, compose_answer, passage_sentences, used_hits
+from bot.core.answer import Answer, SentenceScorer, compose_answer
 from bot.core.embedding import Embedder
 from bot.core.indexer import BuildReport, Progress, build_index
 from bot.core.search import Searcher
@@ -29,33 +29,32 @@ class Article:
 
 
 class SentenceVectors:
-    """Embeddings of answer sentences, kept across questions: popular passages are embedded once."""
+    """Vectors of answer sentences: from the index when it has them, else embedded once and kept."""
 
-    def __init__(self, embedder: Embedder, capacity: int = 50_000) -> None:
+    def __init__(self, embedder: Embedder, capacity: int = 10_000) -> None:
         self.embedder = embedder
         self.capacity = capacity
-        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._extra: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
-    def prefetch(self, sentences: Iterable[str]) -> None:
-        """Embed, in one model call, the sentences not seen before."""
-        with self._lock:
-            missing = [s for s in dict.fromkeys(sentences) if s not in self._vectors]
-        if not missing:
-            return
-        encoded = self.embedder.encode(missing)
-        with self._lock:
-            self._vectors.update(zip(missing, encoded, strict=True))
-            while len(self._vectors) > self.capacity:
-                self._vectors.popitem(last=False)
-
-    def scorer(self, query: np.ndarray) -> SentenceScorer:
+    def scorer(self, store: IndexStore, query: np.ndarray) -> SentenceScorer:
         def similarities(sentences: Sequence[str]) -> list[float]:
-            self.prefetch(sentences)
-            with self._lock:
-                return [float(self._vectors[s] @ query) for s in sentences]
+            return [float(vector @ query) for vector in self.vectors(store, sentences)]
 
         return similarities
+
+    def vectors(self, store: IndexStore, sentences: Sequence[str]) -> list[np.ndarray]:
+        found = {s: store.sentence_vector(s) for s in sentences}
+        with self._lock:
+            missing = [s for s, v in found.items() if v is None and s not in self._extra]
+        if missing:  # only for an index older than its passages' sentences; one model call
+            encoded = self.embedder.encode(missing)
+            with self._lock:
+                self._extra.update(zip(missing, encoded, strict=True))
+                while len(self._extra) > self.capacity:
+                    self._extra.popitem(last=False)
+        with self._lock:
+            return [found[s] if found[s] is not None else self._extra[s] for s in sentences]
 
 
 class KnowledgeBase:
@@ -140,11 +139,8 @@ class KnowledgeBase:
         searcher = self.searcher  # one generation for the whole batch, even if a swap happens meanwhile
         vectors = self.embedder.encode(cleaned)
         results = [searcher.search_vector(vector, k or self.top_k) for vector in vectors]
-        self._sentences.prefetch(
-            s for hits in results for h in used_hits(hits) for s in passage_sentences(h.passage.text)
-        )
         return [
-            compose_answer(q, hits, self.threshold, self._sentences.scorer(vector))
+            compose_answer(q, hits, self.threshold, self._sentences.scorer(searcher.store, vector))
             for q, hits, vector in zip(cleaned, results, vectors, strict=True)
         ]
 

@@ -7,6 +7,7 @@ Layout of an index directory:
         vectors.faiss    the FAISS index over every view of every passage (inner product = cosine)
         embeddings.npy   the raw view vectors (FAISS id i = row i), for rescoring and incremental builds
         views.npy        int32: the passage row each view belongs to (views of a passage are contiguous)
+        sentences.npy    vectors of the passages' sentences, so choosing answer sentences costs no model call
         passages.sqlite  passage text and metadata, and each view's text hash (on disk, not in Python objects)
 
 A build is written to a temporary directory, fsynced, renamed into place, and only then named in CURRENT,
@@ -36,14 +37,15 @@ from bot.errors import IndexCorrupt, IndexMismatch, IndexMissing
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CURRENT_FILE = "CURRENT"
 MANIFEST_FILE = "manifest.json"
 FAISS_FILE = "vectors.faiss"
 EMBEDDINGS_FILE = "embeddings.npy"
 VIEWS_FILE = "views.npy"
+SENTENCES_FILE = "sentences.npy"
 PASSAGES_FILE = "passages.sqlite"
-DATA_FILES = (FAISS_FILE, EMBEDDINGS_FILE, VIEWS_FILE, PASSAGES_FILE)
+DATA_FILES = (FAISS_FILE, EMBEDDINGS_FILE, VIEWS_FILE, SENTENCES_FILE, PASSAGES_FILE)
 GENERATIONS_KEPT = 2  # the new one plus the previous, which other processes may still be reading
 
 PASSAGE_COLUMNS = "row, id, doc_path, title, section, text, url, ordinal"
@@ -65,6 +67,7 @@ class Manifest:
     max_tokens: int
     passage_count: int
     view_count: int
+    sentence_count: int
     articles: dict[str, ArticleEntry]
     files: dict[str, str] = field(default_factory=dict)
     generation: str = ""
@@ -104,6 +107,8 @@ class IndexStore:
         self.view_passage = np.load(directory / VIEWS_FILE)
         # view_start[p]:view_start[p + 1] are passage p's rows in `embeddings`.
         self.view_start = np.searchsorted(self.view_passage, np.arange(manifest.passage_count + 1))
+        self.sentence_vectors = np.load(directory / SENTENCES_FILE, mmap_mode="r")
+        self._sentence_rows: dict[str, int] | None = None
         self._db = sqlite3.connect(
             f"file:{directory / PASSAGES_FILE}?mode=ro", uri=True, check_same_thread=False
         )
@@ -141,10 +146,22 @@ class IndexStore:
         return [_passage_from_row(row) for row in found]
 
     def vectors_by_text_hash(self) -> dict[str, np.ndarray]:
-        """Embeddings of this generation keyed by the hash of the text that was embedded."""
+        """Every vector of this generation (views and sentences) keyed by the hash of its text."""
         with self._db_lock:
-            rows = self._db.execute("SELECT row, text_hash FROM views").fetchall()
-        return {digest: np.array(self.embeddings[row]) for row, digest in rows}
+            views = self._db.execute("SELECT row, text_hash FROM views").fetchall()
+            sentences = self._db.execute("SELECT row, text_hash FROM sentences").fetchall()
+        cache = {digest: np.array(self.embeddings[row]) for row, digest in views}
+        cache.update((digest, np.array(self.sentence_vectors[row])) for row, digest in sentences)
+        return cache
+
+    def sentence_vector(self, sentence: str) -> np.ndarray | None:
+        """The stored vector of a passage sentence (None for text that is not one)."""
+        if self._sentence_rows is None:
+            with self._db_lock:
+                rows = self._db.execute("SELECT row, text_hash FROM sentences").fetchall()
+            self._sentence_rows = {digest: row for row, digest in rows}
+        row = self._sentence_rows.get(text_hash(sentence))
+        return None if row is None else np.asarray(self.sentence_vectors[row])
 
     def close(self) -> None:
         with self._db_lock:
@@ -216,11 +233,14 @@ def verify_files(directory: Path, manifest: Manifest) -> None:
 
 @dataclass(frozen=True)
 class Views:
-    """Every embedded view of every passage: vectors, owning passage rows and text hashes, row-aligned."""
+    """Every embedded view of every passage (vectors, owning passage rows, text hashes, row-aligned),
+    and the vectors of the passages' distinct sentences with their text hashes."""
 
     vectors: np.ndarray
     passage_rows: np.ndarray
     hashes: list[str]
+    sentence_vectors: np.ndarray
+    sentence_hashes: list[str]
 
 
 def save_index(
@@ -235,7 +255,8 @@ def save_index(
         faiss.write_index(index, str(staging / FAISS_FILE))
         np.save(staging / EMBEDDINGS_FILE, np.asarray(views.vectors, dtype=np.float32))
         np.save(staging / VIEWS_FILE, np.asarray(views.passage_rows, dtype=np.int32))
-        _write_passages(staging / PASSAGES_FILE, passages, views.hashes)
+        np.save(staging / SENTENCES_FILE, np.asarray(views.sentence_vectors, dtype=np.float32))
+        _write_passages(staging / PASSAGES_FILE, passages, views)
         files = {name: file_sha256(staging / name) for name in DATA_FILES}
         final = Manifest(
             **{
@@ -259,7 +280,7 @@ def save_index(
     return final
 
 
-def _write_passages(path: Path, passages: Sequence[Passage], view_hashes: list[str]) -> None:
+def _write_passages(path: Path, passages: Sequence[Passage], views: Views) -> None:
     db = sqlite3.connect(path)
     try:
         db.execute(
@@ -267,6 +288,7 @@ def _write_passages(path: Path, passages: Sequence[Passage], view_hashes: list[s
             " section TEXT, text TEXT, url TEXT, ordinal INTEGER)"
         )
         db.execute("CREATE TABLE views (row INTEGER PRIMARY KEY, text_hash TEXT)")
+        db.execute("CREATE TABLE sentences (row INTEGER PRIMARY KEY, text_hash TEXT)")
         db.executemany(
             f"INSERT INTO passages ({PASSAGE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
             (
@@ -274,7 +296,10 @@ def _write_passages(path: Path, passages: Sequence[Passage], view_hashes: list[s
                 for row, p in enumerate(passages)
             ),
         )
-        db.executemany("INSERT INTO views (row, text_hash) VALUES (?, ?)", enumerate(view_hashes))
+        db.executemany("INSERT INTO views (row, text_hash) VALUES (?, ?)", enumerate(views.hashes))
+        db.executemany(
+            "INSERT INTO sentences (row, text_hash) VALUES (?, ?)", enumerate(views.sentence_hashes)
+        )
         db.commit()
     finally:
         db.close()

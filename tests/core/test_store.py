@@ -68,6 +68,7 @@ def test_incremental_reindex_embeds_only_changes_and_equals_full_rebuild(tmp_pat
     full = load_index(tmp_path / "full")
     assert [p.id for p in incremental.all_passages()] == [p.id for p in full.all_passages()]
     assert np.allclose(incremental.embeddings, full.embeddings)
+    assert np.allclose(incremental.sentence_vectors, full.sentence_vectors)
     assert incremental.manifest.articles == full.manifest.articles
 
 
@@ -153,3 +154,12 @@ def test_old_generations_are_pruned(tmp_path, fake_embedder):
         build_index(knowledge, tmp_path / "index", fake_embedder)
     assert len(list((tmp_path / "index").glob("gen-*"))) == 2
     shutil.rmtree(tmp_path / "index")
+
+
+def test_sentence_vectors_are_stored_so_answers_need_no_model_call(tmp_path):
+    embedder = HashingEmbedder()
+    build_index(make_kb(tmp_path), tmp_path / "index", embedder)
+    store = load_index(tmp_path / "index")
+    sentence = "Debugging uses normal Python tools."
+    assert np.allclose(store.sentence_vector(sentence), embedder.encode([sentence])[0])
+    assert store.sentence_vector("A sentence that is in no article.") is None
