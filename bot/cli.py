@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from bot.core.answer import Answer
-from bot.errors import QABotError
+from bot.errors import KnowledgeDirMissing, QABotError
 from bot.settings import CoreSettings
 
 log = logging.getLogger("bot.cli")
@@ -107,6 +107,8 @@ def index(knowledge_dir: Path | None, index_dir: Path | None, full: bool) -> Non
     from bot.core.indexer import build_index
 
     settings = core_settings(knowledge_dir=knowledge_dir, index_dir=index_dir)
+    if not settings.knowledge_dir.is_dir():  # before the model loads: a typo should cost nothing
+        raise KnowledgeDirMissing(settings.knowledge_dir)
     embedder = create_embedder(settings.model, settings.backend, cache_dir=settings.model_cache_dir)
     with tqdm(total=0, unit="text", desc="embedding", disable=None) as bar:
 

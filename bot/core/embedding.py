@@ -47,6 +47,14 @@ def resolve_model_path(model: str) -> str:
     return model
 
 
+def quiet_model_loading() -> None:
+    """transformers draws a "Loading weights" progress bar on stderr; the core prints nothing."""
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()
+    transformers_logging.set_verbosity_error()
+
+
 def normalise(vectors: np.ndarray) -> np.ndarray:
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -66,6 +74,7 @@ class SentenceTransformerEmbedder:
         try:
             from sentence_transformers import SentenceTransformer
 
+            quiet_model_loading()
             self._model = SentenceTransformer(path, device=device)
         except (OSError, ValueError) as error:
             raise ModelError(model_name, str(error).splitlines()[0]) from None

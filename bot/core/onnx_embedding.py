@@ -179,6 +179,9 @@ def export_sentence_transformer(source: Path, target: Path) -> dict:
     import torch
     from sentence_transformers import SentenceTransformer
 
+    from bot.core.embedding import quiet_model_loading
+
+    quiet_model_loading()
     st = SentenceTransformer(str(source), device="cpu")
     pooling = st[1].get_config_dict() if len(st) > 1 else {}
     mode = pooling.get("pooling_mode", "mean" if pooling.get("pooling_mode_mean_tokens") else None)
