@@ -150,8 +150,10 @@ def ask(
     """Answer QUESTION ("-" reads one question per line from standard input)."""
     settings = core_settings(knowledge_dir=knowledge_dir, index_dir=index_dir, top_k=top_k)
     questions: Iterable[str] = (line for line in sys.stdin if line.strip()) if question == "-" else [question]
-    if question != "-":
-        _reject_bad_question(question, settings)
+    if question != "-":  # checked before the model loads, so a bad question costs nothing
+        from bot.core.service import clean_question
+
+        clean_question(question, settings.max_question_chars)
     kb = open_knowledge_base(settings)
     for text in questions:
         try:
@@ -164,17 +166,6 @@ def ask(
             )
             continue
         click.echo(json.dumps(answer_json(answer)) if as_json else render_answer(answer))
-
-
-def _reject_bad_question(question: str, settings: CoreSettings) -> None:
-    """Check before loading the model, so a bad question costs nothing."""
-    from bot.errors import EmptyQuestion, QuestionTooLong
-
-    cleaned = " ".join(question.split())
-    if not cleaned:
-        raise EmptyQuestion()
-    if len(cleaned) > settings.max_question_chars:
-        raise QuestionTooLong(len(cleaned), settings.max_question_chars)
 
 
 def answer_json(answer: Answer) -> dict[str, Any]:

@@ -28,6 +28,16 @@ class Article:
     passages: int
 
 
+def clean_question(question: str, limit: int) -> str:
+    """The question with its whitespace collapsed; refused when empty or longer than `limit`."""
+    cleaned = " ".join(question.split())
+    if not cleaned:
+        raise EmptyQuestion()
+    if len(cleaned) > limit:
+        raise QuestionTooLong(len(cleaned), limit)
+    return cleaned
+
+
 class SentenceVectors:
     """Vectors of answer sentences: from the index when it has them, else embedded once and kept."""
 
@@ -123,12 +133,7 @@ class KnowledgeBase:
 
     # -- asking --------------------------------------------------------------------------------
     def clean_question(self, question: str) -> str:
-        cleaned = " ".join(question.split())
-        if not cleaned:
-            raise EmptyQuestion()
-        if len(cleaned) > self.max_question_chars:
-            raise QuestionTooLong(len(cleaned), self.max_question_chars)
-        return cleaned
+        return clean_question(question, self.max_question_chars)
 
     def ask(self, question: str, k: int | None = None) -> Answer:
         return self.ask_many([question], k)[0]
