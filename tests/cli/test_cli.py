@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import EXIT_ERROR, EXIT_SKIPPED, cli
-from tests.conftest import KNOWLEDGE
+from tests.conftest import KNOWLEDGE, MODEL_CACHE, TEST_BACKEND
 
 
 def invoke(*args: str, input: str | None = None):
@@ -17,8 +17,9 @@ def invoke(*args: str, input: str | None = None):
 
 @pytest.fixture
 def index_copy(shipped_index, tmp_path, monkeypatch) -> Path:
-    """A copy of the session's index, which was built with the torch backend: the CLI must use it too."""
-    monkeypatch.setenv("QABOT_BACKEND", "torch")
+    """A copy of the session's index; the CLI uses the backend and model cache it was built with."""
+    monkeypatch.setenv("QABOT_BACKEND", TEST_BACKEND)
+    monkeypatch.setenv("QABOT_MODEL_CACHE_DIR", str(MODEL_CACHE))
     target = tmp_path / "index"
     shutil.copytree(shipped_index, target)
     return target
@@ -95,10 +96,10 @@ def test_ask_builds_the_index_when_there_is_none_with_the_default_backend(tmp_pa
 
 @pytest.mark.model
 def test_an_index_built_with_another_backend_is_refused_with_the_fix(index_copy, monkeypatch):
-    monkeypatch.setenv("QABOT_BACKEND", "onnx")
+    monkeypatch.setenv("QABOT_BACKEND", "onnx-int8")
     result = invoke("ask", "What is JAX?", "--index", str(index_copy))
     assert result.exit_code == EXIT_ERROR
-    assert "backend='torch'" in result.output and "qabot index --full" in result.output
+    assert "backend='onnx' but 'onnx-int8'" in result.output and "qabot index --full" in result.output
 
 
 @pytest.mark.model

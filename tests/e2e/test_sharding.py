@@ -26,7 +26,7 @@ from bot.discord_adapter import runner
 from bot.discord_adapter.client import shard_options
 from bot.errors import ShardConfigError
 from bot.settings import CoreSettings, DiscordSettings
-from tests.conftest import KNOWLEDGE, REPO
+from tests.conftest import KNOWLEDGE, MODEL_CACHE, REPO, TEST_BACKEND
 from tests.e2e.conftest import ANSWERABLE
 from tests.e2e.helpers import bot_requests
 from tests.emulator import DiscordEmulator, InteractionRecord
@@ -35,7 +35,7 @@ from tests.emulator.gateway import shard_for
 pytestmark = pytest.mark.e2e
 SHARDS = 2
 MANAGE_GUILD = 1 << 5
-START_TIMEOUT = 120.0  # two processes importing torch and loading the model side by side on 2 cores
+START_TIMEOUT = 120.0  # two processes loading the model side by side on 2 cores
 ANSWER_TIMEOUT = 30.0
 PICKUP_TIMEOUT = 10.0  # the poll runs every second; allow for a loaded CI machine
 NEW_ARTICLE = b"""---
@@ -127,7 +127,8 @@ def bot_env(tmp_path: Path, emu: DiscordEmulator, shard: int) -> dict[str, str]:
         "QABOT_INDEX_DIR": str(tmp_path / "index"),
         "QABOT_DATABASE_PATH": str(tmp_path / f"shard{shard}.sqlite3"),
         "QABOT_INDEX_POLL_SECONDS": "1",
-        "QABOT_BACKEND": "torch",  # what the shipped_index fixture was built with
+        "QABOT_BACKEND": TEST_BACKEND,  # what the shipped_index fixture was built with
+        "QABOT_MODEL_CACHE_DIR": str(MODEL_CACHE),
         "QABOT_COOLDOWN_RATE": "1000",
     }
 
