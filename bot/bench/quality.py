@@ -9,8 +9,8 @@ from pathlib import Path
 
 from bot.bench.stats import ratio, summary
 from bot.core.embedding import create_embedder
+from bot.core.evaluation import retrieval_scores
 from bot.core.indexer import build_index
-from bot.core.search import Hit
 from bot.core.service import KnowledgeBase
 
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -38,20 +38,6 @@ class DevBench:
         return cls(directory / "corpus", questions[:limit], unanswerable[:limit])
 
 
-def retrieval_scores(results: list[list[Hit]], golds: list[str]) -> dict[str, float]:
-    """R@1, R@5 and MRR@10, counted per document: a hit is a passage from the gold file."""
-    r1 = r5 = mrr = 0.0
-    for hits, gold in zip(results, golds, strict=True):
-        ranks = [hit.rank for hit in hits[:10] if hit.passage.doc_path == gold]
-        if ranks:
-            first = min(ranks)
-            r1 += first == 0
-            r5 += first < 5
-            mrr += 1 / (first + 1)
-    n = len(golds) or 1
-    return {"recall@1": round(r1 / n, 4), "recall@5": round(r5 / n, 4), "mrr@10": round(mrr / n, 4)}
-
-
 def bench_backend(backend: str, bench: DevBench, work: Path, cache_dir: Path) -> tuple[dict, KnowledgeBase]:
     """Index the dev corpus with `backend`, then measure; returns the figures and the loaded knowledge base."""
     started = time.perf_counter()
@@ -76,7 +62,10 @@ def bench_backend(backend: str, bench: DevBench, work: Path, cache_dir: Path) ->
             "views_per_s": round(report.embedded / report.seconds, 1),
         },
         "quality": {
-            **retrieval_scores(results, [q["gold"] for q in bench.questions]),
+            **{
+                name: round(value, 4)
+                for name, value in retrieval_scores(results, [q["gold"] for q in bench.questions]).items()
+            },
             "questions": len(questions),
             "unanswerable_refused": round(refused / max(1, len(bench.unanswerable)), 4),
             "answerable_answered": round(answered / max(1, len(questions)), 4),

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.core.search import Hit
 from bot.core.service import KnowledgeBase
 from bot.errors import KnowledgeError
 
@@ -64,33 +65,42 @@ def ranked_documents(paths: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(paths))
 
 
+def retrieval_scores(rankings: Sequence[Sequence[Hit]], golds: Sequence[str]) -> dict[str, float]:
+    """recall@1, recall@5 and MRR@10 counted per document: passages are ranked, then their files
+    deduplicated in order, and a hit is the gold file's place in that list."""
+    recall1 = recall5 = reciprocal = 0.0
+    for hits, gold in zip(rankings, golds, strict=True):
+        documents = ranked_documents([h.passage.doc_path for h in hits])[:RANKING_DEPTH]
+        if gold in documents:
+            place = documents.index(gold)
+            recall1 += place == 0
+            recall5 += place < 5
+            reciprocal += 1 / (place + 1)
+    count = len(golds) or 1
+    return {"recall@1": recall1 / count, "recall@5": recall5 / count, "mrr@10": reciprocal / count}
+
+
 def evaluate(
     kb: KnowledgeBase, questions: Sequence[Question], unanswerable: Sequence[Question] = ()
 ) -> EvalReport:
     """Ask every question one at a time (as users do) and score ranking, abstention and latency."""
-    recall1 = recall5 = reciprocal = 0.0
     latencies: list[float] = []
     answerable_conf: list[float] = []
+    rankings: list[list[Hit]] = []
     for item in questions:
         started = time.perf_counter()
         answer = kb.ask(item.question, k=RANKING_DEPTH)
         latencies.append((time.perf_counter() - started) * 1000)
         answerable_conf.append(answer.confidence)
-        documents = ranked_documents([h.passage.doc_path for h in answer.hits])
-        if documents[:1] == [item.gold]:
-            recall1 += 1
-        if item.gold in documents[:5]:
-            recall5 += 1
-        if item.gold in documents[:RANKING_DEPTH]:
-            reciprocal += 1 / (documents.index(item.gold) + 1)
+        rankings.append(list(answer.hits))
+    scores = retrieval_scores(rankings, [item.gold or "" for item in questions])
     unanswerable_conf = [kb.ask(item.question, k=RANKING_DEPTH).confidence for item in unanswerable]
-    count = len(questions) or 1
     return EvalReport(
         questions=len(questions),
         unanswerable=len(unanswerable),
-        recall_at_1=recall1 / count,
-        recall_at_5=recall5 / count,
-        mrr_at_10=reciprocal / count,
+        recall_at_1=scores["recall@1"],
+        recall_at_5=scores["recall@5"],
+        mrr_at_10=scores["mrr@10"],
         answered_share=_share(answerable_conf, kb.threshold, above=True),
         refused_share=_share(unanswerable_conf, kb.threshold, above=False) if unanswerable else None,
         threshold=kb.threshold,
