@@ -20,8 +20,10 @@ import os
 import platform
 import re
 import shutil
+import threading
 import uuid
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +33,7 @@ from bot.errors import ModelError
 
 log = logging.getLogger(__name__)
 
-EXPORT_FORMAT = 3  # bump when the exported graph changes, so old caches are not reused
+EXPORT_FORMAT = 5  # bump when the exported graph changes, so old caches are not reused
 FP32_FILE = "model.onnx"
 INT8_FILE = "model-int8.onnx"
 OPTIMIZED_SUFFIX = ".opt.onnx"  # graph optimisations applied once at export: a session loads ~70 ms sooner
@@ -39,9 +41,12 @@ TOKENIZER_FILE = "tokenizer.json"
 META_FILE = "export.json"
 FINGERPRINTS_FILE = "fingerprints.json"
 INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
-BATCH_SIZE = 32
-# Past this many texts a call uses the multi-threaded session; one short query runs fastest on one thread.
-SINGLE_SESSION_MAX = 2
+# Texts per model call. Small batches on one single-threaded session per core beat one big batch on a
+# multi-threaded session: on 2 AVX2 cores +23 % texts/s (fp32, 8 per call) and +30 % (int8). int8 runs
+# one text per call because dynamic quantization scales activations per call: batched, a text's vector
+# would depend on its neighbours in the batch (cosine down to 0.95 between two batchings).
+FP32_BATCH = 8
+INT8_BATCH = 1
 SOURCE_SUFFIXES = (".json", ".txt", ".safetensors", ".bin", ".model")
 
 
@@ -163,7 +168,12 @@ def exported_model_dir(model: str, cache_dir: Path) -> Path:
 def export_model(model: str, source: Path, out: Path) -> None:
     """Write model.onnx, model-int8.onnx, tokenizer.json and export.json for `source` into `out`."""
     log.info("exporting %s to ONNX in %s (once per model)", model, out)
-    meta = export_sentence_transformer(source, out / FP32_FILE)
+    traced = out / "traced.onnx"
+    meta = export_sentence_transformer(source, traced)
+    meta["fused"] = fuse_transformer(traced, out / FP32_FILE, meta)
+    if not meta["fused"]:
+        os.replace(traced, out / FP32_FILE)
+    traced.unlink(missing_ok=True)
     _quantize(out / FP32_FILE, out / INT8_FILE)
     for name in (FP32_FILE, INT8_FILE):
         _optimize(out / name, out / name.replace(".onnx", OPTIMIZED_SUFFIX))
@@ -182,7 +192,9 @@ def export_sentence_transformer(source: Path, target: Path) -> dict:
     from bot.core.embedding import quiet_model_loading
 
     quiet_model_loading()
-    st = SentenceTransformer(str(source), device="cpu")
+    # Eager attention traces to the plain softmax(QK^T)V pattern that onnxruntime fuses (see
+    # fuse_transformer); the default SDPA path traces to a graph it cannot fuse.
+    st = SentenceTransformer(str(source), device="cpu", model_kwargs={"attn_implementation": "eager"})
     pooling = st[1].get_config_dict() if len(st) > 1 else {}
     mode = pooling.get("pooling_mode", "mean" if pooling.get("pooling_mode_mean_tokens") else None)
     if mode != "mean":
@@ -216,12 +228,41 @@ def export_sentence_transformer(source: Path, target: Path) -> dict:
             dynamic_axes={**axes, "embedding": {0: "batch"}},
             opset_version=17,
         )
+    config = st[0].auto_model.config
     return {
+        "architecture": str(getattr(config, "model_type", "")),
+        "heads": int(getattr(config, "num_attention_heads", 0)),
+        "hidden_size": int(getattr(config, "hidden_size", 0)),
         "dimension": int(st.get_embedding_dimension()),
         "max_seq_length": int(st.max_seq_length),
         "pad_id": int(st.tokenizer.pad_token_id or 0),
         "source": str(source),
     }
+
+
+# Encoders onnxruntime's transformer optimizer fuses as "bert" (same layer layout).
+FUSABLE_ARCHITECTURES = ("bert", "roberta", "xlm-roberta", "camembert", "electra")
+
+
+def fuse_transformer(traced: Path, target: Path, meta: dict) -> bool:
+    """Rewrite a BERT-like graph with onnxruntime's fused Attention, SkipLayerNorm and BiasGelu
+    kernels; False (and nothing written) when the architecture isn't one it fuses.
+
+    On 2 AVX2 cores: one query 8.6 -> 6.2 ms on fp32, and int8 (whose fused attention then takes
+    int8 weights too) indexes 8 % more texts/s with the same dev-bench recall as fp32."""
+    if meta["architecture"] not in FUSABLE_ARCHITECTURES or not meta["heads"]:
+        return False
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    logging.getLogger("onnxruntime.transformers").setLevel(logging.ERROR)  # it narrates each fusion
+    optimized = optimize_model(
+        str(traced), model_type="bert", num_heads=meta["heads"], hidden_size=meta["hidden_size"]
+    )
+    if not optimized.get_fused_operator_statistics().get("Attention"):
+        log.info("onnxruntime could not fuse %s's attention; keeping the traced graph", meta["source"])
+        return False
+    optimized.save_model_to_file(str(target))
+    return True
 
 
 def _optimize(source: Path, target: Path) -> None:
@@ -236,21 +277,39 @@ def _optimize(source: Path, target: Path) -> None:
 
 
 def _quantize(fp32: Path, int8: Path) -> None:
+    import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     logging.getLogger().disabled, was = True, logging.getLogger().disabled  # it warns on the root logger
     try:
         # Per-channel weights and only weight MatMuls (not attention's activation x activation ones):
-        # mean cosine to fp32 0.99 instead of 0.956 with the defaults, and faster.
+        # mean cosine to fp32 0.99 instead of 0.956 with the defaults, and faster. The first encoder
+        # layer stays fp32: its input, the raw embeddings, quantizes worst (mean cosine 0.9915 -> 0.9941;
+        # dev-bench recall@1/@5 0.846/0.965 -> 0.860/0.972, equal to fp32, for 9 % of int8's speed).
         quantize_dynamic(
             str(fp32),
             str(int8),
             weight_type=QuantType.QInt8,
             per_channel=True,
-            extra_options={"MatMulConstBOnly": True},
+            nodes_to_exclude=first_layer_nodes(fp32),
+            # DefaultTensorType: shape inference can't type the outputs of the fused contrib ops
+            extra_options={"MatMulConstBOnly": True, "DefaultTensorType": onnx.TensorProto.FLOAT},
         )
     finally:
         logging.getLogger().disabled = was
+
+
+def first_layer_nodes(model_path: Path) -> list[str]:
+    """The quantizable nodes of the first transformer layer: MatMuls torch.onnx.export named
+    ".../layer.0/..." and, in a fused graph, the first Attention node. Empty for an architecture
+    named otherwise, which is then quantized whole."""
+    import onnx
+
+    graph = onnx.load(str(model_path), load_external_data=False).graph
+    pattern = re.compile(r"/layers?\.0/")
+    matmuls = [node.name for node in graph.node if node.op_type == "MatMul" and pattern.search(node.name)]
+    attention = [node.name for node in graph.node if node.op_type == "Attention"][:1]
+    return attention + matmuls if matmuls else []
 
 
 # -- the embedder ------------------------------------------------------------------------------------
@@ -281,10 +340,12 @@ class OnnxEmbedder:
         self._optimized = optimized.is_file()
         self._path = str(optimized if self._optimized else directory / name)
         self._ort = onnxruntime
-        self._batch_threads = threads or _cores()
-        self._single = self._session(1)
-        self._batch = None  # the multi-threaded session, created on the first real batch
-        self._inputs = {i.name for i in self._single.get_inputs()}
+        self._batch_size = INT8_BATCH if quantized else FP32_BATCH
+        self._workers = threads or _cores()
+        self._sessions = [self._session()]  # one per worker, the others made on the first big call
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+        self._inputs = {i.name for i in self._sessions[0].get_inputs()}
         # Two tokenizers: counting must see the whole text, encoding truncates like sentence-transformers.
         self._counter = Tokenizer.from_file(str(directory / TOKENIZER_FILE))
         self._counter.no_padding()
@@ -293,33 +354,42 @@ class OnnxEmbedder:
         self._tokenizer.enable_truncation(self.max_tokens)
         self._pad_id = int(meta.get("pad_id", 0))
 
-    def _session(self, threads: int):
+    def _session(self):
         options = self._ort.SessionOptions()
-        options.intra_op_num_threads = threads
+        options.intra_op_num_threads = 1  # parallelism comes from one session per worker (see FP32_BATCH)
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         if self._optimized:
             options.graph_optimization_level = self._ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
         return self._ort.InferenceSession(self._path, options, providers=["CPUExecutionProvider"])
 
-    def _session_for(self, count: int):
-        if count <= SINGLE_SESSION_MAX or self._batch_threads == 1:
-            return self._single
-        if self._batch is None:
-            self._batch = self._session(self._batch_threads)
-        return self._batch
+    def _worker_pool(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                self._sessions += [self._session() for _ in range(self._workers - 1)]
+                self._pool = ThreadPoolExecutor(self._workers, thread_name_prefix="onnx-encode")
+            return self._pool
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """(len(texts), dimension) float32, unit rows. Texts are sorted by length so batches pad little."""
+        """(len(texts), dimension) float32, unit rows. Texts are sorted by length so batches pad little,
+        and the batches are spread over the workers' sessions (onnxruntime releases the GIL)."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         encodings = self._tokenizer.encode_batch(list(texts))
         order = np.argsort([-len(e.ids) for e in encodings], kind="stable")
-        session = self._session_for(len(texts))
+        batches = [order[i : i + self._batch_size] for i in range(0, len(order), self._batch_size)]
         out = np.empty((len(texts), self.dimension), dtype=np.float32)
-        for start in range(0, len(order), BATCH_SIZE):
-            rows = order[start : start + BATCH_SIZE]
+
+        def run(number: int) -> None:
+            rows = batches[number]
+            session = self._sessions[number % len(self._sessions)]
             out[rows] = session.run(None, self._feeds([encodings[r] for r in rows]))[0]
+
+        if len(batches) == 1 or self._workers == 1:
+            for number in range(len(batches)):
+                run(number)
+        else:
+            list(self._worker_pool().map(run, range(len(batches))))
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.maximum(norms, 1e-12)
 

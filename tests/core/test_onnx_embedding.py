@@ -36,6 +36,12 @@ def model_cache(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def torch_embedder():
+    """sentence-transformers itself on torch: the reference the ONNX vectors must match."""
+    return create_embedder(MODEL, "torch")
+
+
+@pytest.fixture(scope="session")
 def onnx_fp32(model_cache):
     return create_embedder(MODEL, "onnx", cache_dir=model_cache)
 
@@ -49,20 +55,20 @@ def row_cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.sum(a * b, axis=1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
 
 
-def test_fp32_vectors_match_sentence_transformers(onnx_fp32, real_embedder):
-    ours, reference = onnx_fp32.encode(TEXTS), real_embedder.encode(TEXTS)
+def test_fp32_vectors_match_sentence_transformers(onnx_fp32, torch_embedder):
+    ours, reference = onnx_fp32.encode(TEXTS), torch_embedder.encode(TEXTS)
     assert ours.shape == reference.shape == (len(TEXTS), 384)
     assert ours.dtype == np.float32
     assert row_cosines(ours, reference).min() >= 0.999
 
 
-def test_long_text_is_really_truncated_at_max_seq_length(onnx_fp32, real_embedder):
+def test_long_text_is_really_truncated_at_max_seq_length(onnx_fp32, torch_embedder):
     assert onnx_fp32.count_tokens(LONG) > 300
-    assert onnx_fp32.max_tokens == real_embedder.max_tokens == 256
+    assert onnx_fp32.max_tokens == torch_embedder.max_tokens == 256
 
 
-def test_int8_vectors_stay_close(onnx_int8, real_embedder):
-    cosines = row_cosines(onnx_int8.encode(TEXTS), real_embedder.encode(TEXTS))
+def test_int8_vectors_stay_close(onnx_int8, torch_embedder):
+    cosines = row_cosines(onnx_int8.encode(TEXTS), torch_embedder.encode(TEXTS))
     assert cosines.mean() >= 0.98
     assert cosines.min() >= 0.95
 
@@ -74,13 +80,52 @@ def test_vectors_are_unit_length_and_batch_independent(onnx_fp32):
     assert row_cosines(together, alone).min() >= 0.9999  # padding to the longest text changes nothing
 
 
+def test_int8_vector_of_a_text_does_not_depend_on_its_batch(onnx_int8):
+    # dynamic quantization scales activations per model call; one text per call keeps vectors stable
+    together = onnx_int8.encode(TEXTS)
+    alone = np.vstack([onnx_int8.encode([text]) for text in TEXTS])
+    np.testing.assert_array_equal(together, alone)
+
+
+@pytest.mark.parametrize("backend", ["onnx", "onnx-int8"])
+def test_spreading_batches_over_workers_gives_the_same_vectors(model_cache, onnx_int8, backend):
+    many = [f"{text} (variant {n})" for n in range(6) for text in TEXTS]  # several batches per worker
+    one_worker = onnx_embedding.create_onnx_embedder(
+        MODEL, model_cache, quantized=backend == "onnx-int8", threads=1
+    )
+    two_workers = onnx_embedding.create_onnx_embedder(
+        MODEL, model_cache, quantized=backend == "onnx-int8", threads=2
+    )
+    assert row_cosines(one_worker.encode(many), two_workers.encode(many)).min() >= 0.99999
+
+
+def test_exported_graph_uses_fused_attention(onnx_fp32):
+    import onnx
+
+    graph = onnx.load(str(onnx_fp32.directory / onnx_embedding.FP32_FILE)).graph
+    assert sum(node.op_type == "Attention" for node in graph.node) == 6  # one per layer of MiniLM-L6
+
+
+def test_int8_model_keeps_the_first_layer_in_fp32(onnx_int8):
+    import onnx
+
+    first_layer = onnx_embedding.first_layer_nodes(onnx_int8.directory / onnx_embedding.FP32_FILE)
+    assert len(first_layer) == 4  # fused attention, its output projection, FFN in and out
+    nodes = onnx.load(str(onnx_int8.directory / onnx_embedding.INT8_FILE)).graph.node
+    fp32_ops = {node.name for node in nodes if node.op_type in ("MatMul", "Attention")}
+    quantized = [node.op_type for node in nodes if node.op_type in ("MatMulInteger", "QAttention")]
+    assert set(first_layer) <= fp32_ops
+    assert sorted(set(quantized)) == ["MatMulInteger", "QAttention"]
+    assert quantized.count("QAttention") == 5  # the five other layers
+
+
 def test_empty_input_gives_empty_matrix(onnx_fp32):
     assert onnx_fp32.encode([]).shape == (0, 384)
 
 
-def test_count_tokens_equals_the_torch_embedders(onnx_fp32, real_embedder):
+def test_count_tokens_equals_the_torch_embedders(onnx_fp32, torch_embedder):
     for text in [*TEXTS, "", "don't", "multi-GPU all-reduce (NCCL)"]:
-        assert onnx_fp32.count_tokens(text) == real_embedder.count_tokens(text), text
+        assert onnx_fp32.count_tokens(text) == torch_embedder.count_tokens(text), text
 
 
 def test_backend_names_are_recorded(onnx_fp32, onnx_int8):
