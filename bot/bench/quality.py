@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.bench.stats import ratio, summary
 from bot.core.embedding import create_embedder
-from bot.core.evaluation import retrieval_scores
+from bot.core.evaluation import Question, read_questions, retrieval_scores
 from bot.core.indexer import build_index
 from bot.core.service import KnowledgeBase
+from bot.settings import CoreSettings
 
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
-THRESHOLD = 0.5  # CoreSettings.threshold's default
+THRESHOLD = CoreSettings.model_fields["threshold"].default  # what users get
 TOP_K = 5
 WARMUP = 5
 
@@ -22,19 +22,13 @@ WARMUP = 5
 @dataclass(frozen=True)
 class DevBench:
     corpus: Path
-    questions: list[dict]
+    questions: list[Question]
     unanswerable: list[str]
 
     @classmethod
     def load(cls, directory: Path, limit: int | None = None) -> DevBench:
-        questions = [
-            json.loads(line) for line in (directory / "questions.jsonl").read_text().splitlines() if line
-        ]
-        unanswerable = [
-            json.loads(line)["question"]
-            for line in (directory / "unanswerable.jsonl").read_text().splitlines()
-            if line
-        ]
+        questions = read_questions(directory / "questions.jsonl")
+        unanswerable = [q.question for q in read_questions(directory / "unanswerable.jsonl")]
         return cls(directory / "corpus", questions[:limit], unanswerable[:limit])
 
 
@@ -47,7 +41,7 @@ def bench_backend(backend: str, bench: DevBench, work: Path, cache_dir: Path) ->
     report = build_index(bench.corpus, index_dir, embedder, full=True)
     kb = KnowledgeBase(bench.corpus, index_dir, embedder, threshold=THRESHOLD, top_k=TOP_K)
     kb.load(build_if_missing=False)
-    questions = [q["question"] for q in bench.questions]
+    questions = [q.question for q in bench.questions]
     results = kb.searcher.search_many(questions, 10)
     refused = sum(not a.answered for a in kb.ask_many(bench.unanswerable)) if bench.unanswerable else 0
     answered = sum(a.answered for a in kb.ask_many(questions))
@@ -64,7 +58,7 @@ def bench_backend(backend: str, bench: DevBench, work: Path, cache_dir: Path) ->
         "quality": {
             **{
                 name: round(value, 4)
-                for name, value in retrieval_scores(results, [q["gold"] for q in bench.questions]).items()
+                for name, value in retrieval_scores(results, [q.gold or "" for q in bench.questions]).items()
             },
             "questions": len(questions),
             "unanswerable_refused": round(refused / max(1, len(bench.unanswerable)), 4),

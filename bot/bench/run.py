@@ -80,7 +80,7 @@ def run(args: argparse.Namespace, work: Path) -> dict:
             f"no dev bench at {args.dev_bench}: pass --dev-bench DIR (see python-faq's README)"
         )
     bench = DevBench.load(args.dev_bench, args.questions)
-    questions = [q["question"] for q in bench.questions]
+    questions = [q.question for q in bench.questions]
     kbs = {}
     if {"backends", "batching", "startup"} & set(args.sections):
         results["backends"], results["batching"] = {}, {}
