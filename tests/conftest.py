@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import faulthandler
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,16 @@ from tests.fakes import HashingEmbedder
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO = Path(__file__).resolve().parent.parent
 KNOWLEDGE = REPO / "knowledge"
+
+
+@contextlib.contextmanager
+def hard_time_limit(seconds: int) -> Iterator[None]:
+    """Past `seconds`, dump every thread's stack and end the run: a hung test must not hang CI."""
+    faulthandler.dump_traceback_later(seconds, exit=True)
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
 
 
 MODEL_CACHE = REPO / "index" / "models"  # git-ignored; the ONNX export is made once and reused

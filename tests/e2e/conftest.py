@@ -4,7 +4,6 @@ route the emulator lacks, no emulator bug, and a hard time limit per test."""
 
 from __future__ import annotations
 
-import faulthandler
 import logging
 import shutil
 from collections.abc import AsyncIterator, Callable
@@ -19,7 +18,7 @@ from bot.core.service import KnowledgeBase
 from bot.discord_adapter.client import QABot, create_bot
 from bot.settings import CoreSettings, DiscordSettings
 from bot.storage import Storage
-from tests.conftest import KNOWLEDGE
+from tests.conftest import KNOWLEDGE, hard_time_limit
 from tests.emulator import DiscordEmulator, DiscordErrorCollector, connected_client
 
 TEST_TIME_LIMIT = 300  # seconds; a hung test dumps its stacks and ends the run instead of hanging CI
@@ -32,10 +31,9 @@ UNANSWERABLE = "What is the best pizza topping in Naples?"
 
 
 @pytest.fixture(autouse=True)
-def hard_time_limit():
-    faulthandler.dump_traceback_later(TEST_TIME_LIMIT, exit=True)
-    yield
-    faulthandler.cancel_dump_traceback_later()
+def time_limit():
+    with hard_time_limit(TEST_TIME_LIMIT):
+        yield
 
 
 @pytest.fixture

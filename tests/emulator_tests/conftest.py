@@ -5,7 +5,6 @@ bot (slash command, button view, context menu, autocomplete, on_message), and gu
 from __future__ import annotations
 
 import asyncio
-import faulthandler
 import pathlib
 import sys
 from types import SimpleNamespace
@@ -19,16 +18,16 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # so plain `pytest` works as well as `python -m pytest`
     sys.path.insert(0, str(ROOT))
 
+from tests.conftest import hard_time_limit  # noqa: E402
 from tests.emulator import DiscordEmulator, DiscordErrorCollector  # noqa: E402
 
 TEST_TIME_LIMIT = 60  # seconds; a hung test kills the run with a traceback instead of hanging CI
 
 
 @pytest.fixture(autouse=True)
-def hard_time_limit():
-    faulthandler.dump_traceback_later(TEST_TIME_LIMIT, exit=True)
-    yield
-    faulthandler.cancel_dump_traceback_later()
+def time_limit():
+    with hard_time_limit(TEST_TIME_LIMIT):
+        yield
 
 
 @pytest.fixture
