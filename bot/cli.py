@@ -63,7 +63,9 @@ def open_knowledge_base(settings: CoreSettings, build_if_missing: bool = True):
 
     single_threaded_search()  # one question at a time: a second thread only adds overhead
 
-    embedder = create_embedder(settings.model, settings.backend, cache_dir=settings.model_cache_dir)
+    embedder = create_embedder(
+        settings.model, settings.backend, cache_dir=settings.model_cache_dir, index_dir=settings.index_dir
+    )
     kb = KnowledgeBase(
         settings.knowledge_dir,
         settings.index_dir,
@@ -109,7 +111,9 @@ def index(knowledge_dir: Path | None, index_dir: Path | None, full: bool) -> Non
     settings = core_settings(knowledge_dir=knowledge_dir, index_dir=index_dir)
     if not settings.knowledge_dir.is_dir():  # before the model loads: a typo should cost nothing
         raise KnowledgeDirMissing(settings.knowledge_dir)
-    embedder = create_embedder(settings.model, settings.backend, cache_dir=settings.model_cache_dir)
+    embedder = create_embedder(
+        settings.model, settings.backend, cache_dir=settings.model_cache_dir, index_dir=settings.index_dir
+    )
     with tqdm(total=0, unit="text", desc="embedding", disable=None) as bar:
 
         def progress(done: int, total: int) -> None:

@@ -28,7 +28,7 @@ def hard_time_limit(seconds: int) -> Iterator[None]:
 
 
 MODEL_CACHE = REPO / "index" / "models"  # git-ignored; the ONNX export is made once and reused
-TEST_BACKEND = "onnx"  # what `auto` picks in production, so the tests exercise the default path
+TEST_BACKEND = "onnx"  # what `auto` picks for a new index on a processor without int8 dot products
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ core stays cheap and tests that use a fake embedder never load them.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import threading
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 BUNDLED_MODEL_NAMES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 ENCODE_BATCH_SIZE = 32
 DEFAULT_MODEL_CACHE = Path("index/models")  # CoreSettings.model_cache_dir
+ONNX_BACKENDS = ("onnx", "onnx-int8")
 
 
 @runtime_checkable
@@ -101,28 +103,52 @@ class SentenceTransformerEmbedder:
             return len(self._tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
 
 
-def create_embedder(model: str, backend: str = "auto", cache_dir: Path | None = None) -> Embedder:
+def create_embedder(
+    model: str, backend: str = "auto", cache_dir: Path | None = None, index_dir: Path | None = None
+) -> Embedder:
     """The one place a model is loaded. `backend` picks the runtime:
 
     "torch" (sentence-transformers), "onnx" (fp32) and "onnx-int8" (onnxruntime on a model exported once
-    into `cache_dir`), or "auto": fp32 ONNX, falling back to torch when onnxruntime isn't importable.
-    "auto" is not int8, though int8 is faster (see bot.bench) and, with its first layer kept in fp32,
-    scores as fp32 does on the dev bench: its vectors are an approximation (mean cosine 0.994 to
-    sentence-transformers') whose rounding depends on the processor's int8 kernels (VNNI, AVX2, ARM),
-    so an index shared by machines of different kinds is only exact in fp32. Choose it knowingly.
-    The backend chosen is in `embedder.backend`, which the index manifest records.
+    into `cache_dir`), or "auto" (see auto_backend), falling back to torch when onnxruntime isn't
+    importable. The backend chosen is in `embedder.backend`, which the index manifest records.
     """
-    if backend == "torch":
+    chosen = auto_backend(index_dir) if backend == "auto" else backend
+    if chosen == "torch":
         return SentenceTransformerEmbedder(model)
-    if backend not in ("auto", "onnx", "onnx-int8"):
+    if chosen not in ONNX_BACKENDS:
         raise ModelError(model, f"unknown backend {backend!r}")
-    try:
-        from bot.core.onnx_embedding import create_onnx_embedder
-    except ImportError as error:
+    missing = [name for name in ("onnxruntime", "tokenizers") if importlib.util.find_spec(name) is None]
+    if missing:
         if backend != "auto":
-            raise ModelError(
-                model, f"backend {backend!r} needs onnxruntime and tokenizers ({error})"
-            ) from None
-        log.warning("onnxruntime unavailable (%s); embedding with torch", error)
+            raise ModelError(model, f"backend {backend!r} needs {' and '.join(missing)} installed")
+        log.warning("%s not installed; embedding with torch", " and ".join(missing))
         return SentenceTransformerEmbedder(model)
-    return create_onnx_embedder(model, cache_dir or DEFAULT_MODEL_CACHE, quantized=backend == "onnx-int8")
+    from bot.core.onnx_embedding import create_onnx_embedder
+
+    return create_onnx_embedder(model, cache_dir or DEFAULT_MODEL_CACHE, quantized=chosen == "onnx-int8")
+
+
+def auto_backend(index_dir: Path | None) -> str:
+    """What "auto" means: the backend the current index was built with, so every process and machine
+    sharing it agrees with it; for a new index, "onnx-int8" where the processor has int8 dot-product
+    instructions (VNNI, ARM64), else "onnx" (fp32). On plain AVX2 int8 is also faster (see bot.bench),
+    but by less, and fp32 vectors are the model's own (int8's mean cosine to them is 0.994)."""
+    built_with = _index_backend(index_dir) if index_dir else None
+    if built_with in ONNX_BACKENDS:
+        return built_with
+    from bot.core.onnx_embedding import cpu_features
+
+    return "onnx-int8" if cpu_features().fast_int8 else "onnx"
+
+
+def _index_backend(index_dir: Path) -> str | None:
+    from bot.core.store import current_generation, read_manifest
+    from bot.errors import IndexError_
+
+    name = current_generation(index_dir)
+    if name is None:
+        return None
+    try:
+        return read_manifest(index_dir / name).backend
+    except IndexError_:
+        return None  # a damaged index is reported when it is loaded

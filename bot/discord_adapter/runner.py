@@ -137,7 +137,10 @@ def _load_knowledge(core: CoreSettings, embedder: Embedder | None) -> KnowledgeB
         kb = KnowledgeBase(
             core.knowledge_dir,
             core.index_dir,
-            embedder or create_embedder(core.model, core.backend, cache_dir=core.model_cache_dir),
+            embedder
+            or create_embedder(
+                core.model, core.backend, cache_dir=core.model_cache_dir, index_dir=core.index_dir
+            ),
             threshold=core.threshold,
             top_k=core.top_k,
             max_question_chars=core.max_question_chars,

@@ -103,6 +103,19 @@ def test_an_index_built_with_another_backend_is_refused_with_the_fix(index_copy,
 
 
 @pytest.mark.model
+def test_auto_backend_follows_the_index_it_finds(tmp_path, monkeypatch):
+    monkeypatch.setenv("QABOT_MODEL_CACHE_DIR", str(MODEL_CACHE))
+    monkeypatch.setenv("QABOT_BACKEND", "onnx-int8")
+    index = str(tmp_path / "int8")
+    assert invoke("index", "--knowledge", str(KNOWLEDGE), "--index", index).exit_code == 0
+    monkeypatch.setenv("QABOT_BACKEND", "auto")  # on any processor: the index says int8
+    result = invoke("ask", "What is JAX?", "--json", "--index", index, "--knowledge", str(KNOWLEDGE))
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.output)
+    assert answer["answered"] and answer["sources"][0]["path"] == "jax.md"
+
+
+@pytest.mark.model
 def test_ask_stdin_answers_each_line_as_json(index_copy):
     questions = "What is eager execution?\n\nHow do I bake sourdough bread?\n"
     result = invoke("ask", "-", "--json", "--index", str(index_copy), input=questions)
