@@ -79,7 +79,8 @@ def build_index(
             report = _unchanged_report(previous, loaded.skipped, started)
             previous.close()
             return report
-        passages, per_article = _chunk_all(loaded.documents, embedder)
+        unchanged = _unchanged_passages(previous, embedder, loaded.documents) if previous else {}
+        passages, per_article = _chunk_all(loaded.documents, embedder, unchanged)
         cache = previous.vectors_by_text_hash() if previous else {}
         if previous:
             previous.close()
@@ -140,13 +141,28 @@ def _diff(
     return added, changed, removed
 
 
+def _unchanged_passages(
+    previous: IndexStore, embedder: Embedder, documents: tuple[Document, ...]
+) -> dict[str, list[Passage]]:
+    """The previous passages of articles whose content is unchanged: chunking them again would give the
+    same passages (same text, same chunker, same token limit), and counting tokens is most of the cost
+    of an incremental build once the model is out of the way (4.3 s of 7 s at 10,000 passages)."""
+    if previous.manifest.max_tokens != embedder.max_tokens:
+        return {}
+    old = previous.manifest.articles
+    same = {d.path for d in documents if d.path in old and old[d.path].content_hash == d.content_hash}
+    return {path: found for path, found in previous.passages_by_article().items() if path in same}
+
+
 def _chunk_all(
-    documents: tuple[Document, ...], embedder: Embedder
+    documents: tuple[Document, ...], embedder: Embedder, unchanged: dict[str, list[Passage]]
 ) -> tuple[list[Passage], dict[str, ArticleEntry]]:
     passages: list[Passage] = []
     articles: dict[str, ArticleEntry] = {}
     for document in documents:
-        chunks = chunk_document(document, embedder.count_tokens, embedder.max_tokens)
+        chunks = unchanged.get(document.path)
+        if chunks is None:
+            chunks = chunk_document(document, embedder.count_tokens, embedder.max_tokens)
         passages.extend(chunks)
         articles[document.path] = ArticleEntry(document.content_hash, document.title, len(chunks))
     return passages, articles

@@ -37,6 +37,8 @@ from bot.errors import IndexCorrupt, IndexMismatch, IndexMissing
 
 log = logging.getLogger(__name__)
 
+# Bump when the files or the chunking change: an incremental build reuses the previous passages of
+# unchanged articles, and a different version makes it start from scratch.
 FORMAT_VERSION = 2
 CURRENT_FILE = "CURRENT"
 MANIFEST_FILE = "manifest.json"
@@ -144,6 +146,13 @@ class IndexStore:
         with self._db_lock:
             found = self._db.execute(f"SELECT {PASSAGE_COLUMNS} FROM passages ORDER BY row").fetchall()
         return [_passage_from_row(row) for row in found]
+
+    def passages_by_article(self) -> dict[str, list[Passage]]:
+        """Every passage, grouped by article path, in article order."""
+        by_article: dict[str, list[Passage]] = {}
+        for passage in self.all_passages():
+            by_article.setdefault(passage.doc_path, []).append(passage)
+        return by_article
 
     def vectors_by_text_hash(self) -> dict[str, np.ndarray]:
         """Every vector of this generation (views and sentences) keyed by the hash of its text."""

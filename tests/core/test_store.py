@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bot.core.chunking import chunk_document
 from bot.core.indexer import build_index
 from bot.core.search import Searcher
 from bot.core.store import CURRENT_FILE, EMBEDDINGS_FILE, FAISS_FILE, MANIFEST_FILE, load_index
@@ -66,10 +67,30 @@ def test_incremental_reindex_embeds_only_changes_and_equals_full_rebuild(tmp_pat
     incremental = load_index(tmp_path / "index")
     build_index(knowledge, tmp_path / "full", embedder, full=True)
     full = load_index(tmp_path / "full")
-    assert [p.id for p in incremental.all_passages()] == [p.id for p in full.all_passages()]
+    assert incremental.all_passages() == full.all_passages()  # ids, text, headings, urls, order
     assert np.allclose(incremental.embeddings, full.embeddings)
     assert np.allclose(incremental.sentence_vectors, full.sentence_vectors)
     assert incremental.manifest.articles == full.manifest.articles
+
+
+def test_incremental_reindex_chunks_only_new_and_changed_articles(tmp_path, monkeypatch):
+    import bot.core.indexer as indexer
+
+    knowledge = make_kb(tmp_path)
+    build_index(knowledge, tmp_path / "index", HashingEmbedder())
+    (knowledge / "tf.md").write_text("---\ntitle: TensorFlow\n---\n## Board\nTensorBoard shows graphs.")
+    chunked: list[str] = []
+
+    def recording(document, *args):
+        chunked.append(document.path)
+        return chunk_document(document, *args)
+
+    monkeypatch.setattr(indexer, "chunk_document", recording)
+    build_index(knowledge, tmp_path / "index", HashingEmbedder())
+    assert chunked == ["tf.md"]
+    chunked.clear()
+    build_index(knowledge, tmp_path / "index", HashingEmbedder(max_tokens=32))  # another token limit
+    assert sorted(chunked) == sorted(ARTICLES)
 
 
 def test_unchanged_knowledge_keeps_the_current_generation(tmp_path, fake_embedder):
