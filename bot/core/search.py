@@ -56,7 +56,7 @@ class Searcher:
         return self.search_many([question], k)[0]
 
     def search_many(self, questions: Sequence[str], k: int) -> list[list[Hit]]:
-        """Encode the questions together (one model call), then search each."""
+        """Encode the questions together (one encode call), then search each."""
         vectors = self.embedder.encode(list(questions))
         return [self.search_vector(vector, k) for vector in vectors]
 

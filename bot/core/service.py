@@ -139,7 +139,7 @@ class KnowledgeBase:
         return self.ask_many([question], k)[0]
 
     def ask_many(self, questions: Sequence[str], k: int | None = None) -> list[Answer]:
-        """Answer several questions with one model call (the bot batches questions that arrive together)."""
+        """Answer several questions with one encode call (the bot batches questions that arrive together)."""
         cleaned = [self.clean_question(q) for q in questions]
         searcher = self.searcher  # one generation for the whole batch, even if a swap happens meanwhile
         vectors = self.embedder.encode(cleaned)

@@ -1,7 +1,7 @@
-"""Micro-batching of questions: those arriving within a few milliseconds share one model call.
+"""Micro-batching of questions: those arriving within a few milliseconds share one encode call.
 
-Encoding 32 questions at once costs little more than encoding one, so under a burst this keeps every
-answer fast; the core runs in a worker thread, so the event loop (and the heartbeat) never waits.
+One call sorts the questions by length, batches them and spreads the batches over every core, so a burst
+is answered at several times the one-at-a-time rate (see `qabot bench`); the core runs in a worker thread, so the event loop (and the heartbeat) never waits.
 """
 
 from __future__ import annotations
