@@ -87,7 +87,18 @@ def compose_answer(
     sources = tuple(
         Source(h.passage.title, h.passage.section, h.passage.doc_path, h.passage.url, h.score) for h in used
     )
-    return Answer(question, True, " ".join(sentences), confidence, tuple(sentences), sources, tuple(hits))
+    return Answer(
+        question, True, join_sentences(sentences), confidence, tuple(sentences), sources, tuple(hits)
+    )
+
+
+def join_sentences(sentences: Sequence[str]) -> str:
+    """Prose joined by spaces; a code block on lines of its own, where Markdown renders it as one."""
+    text = ""
+    for sentence in sentences:
+        block = sentence.startswith("```") or text.endswith("```")
+        text += ("\n" if block else " ") + sentence if text else sentence
+    return text
 
 
 def key_sentences(
@@ -116,7 +127,18 @@ def key_sentences(
     ]
     ranked = sorted(range(len(located)), key=lambda i: -weights[i])
     chosen = [i for i in ranked[:limit] if weights[i] >= weights[ranked[0]] - SENTENCE_MARGIN]
-    follower = chosen[0] + 1
-    if len(chosen) == 1 and follower < len(located) and located[follower][0] == located[chosen[0]][0]:
-        chosen.append(follower)  # one sentence rarely says it all; the next one usually completes it
-    return [located[i][2] for i in sorted(chosen)]
+    if len(chosen) == 1:
+        chosen += _next_in_passage(
+            located, chosen[0]
+        )  # one sentence rarely says it all; the next completes it
+    for index in sorted(chosen):
+        if located[index][2].rstrip().endswith(":") and index + 1 not in chosen:
+            chosen += _next_in_passage(located, index)  # "A quick check:" means nothing without the check
+    return [located[i][2] for i in sorted(set(chosen))]
+
+
+def _next_in_passage(located: Sequence[tuple[int, int, str]], index: int) -> list[int]:
+    following = index + 1
+    if following < len(located) and located[following][0] == located[index][0]:
+        return [following]
+    return []

@@ -59,6 +59,23 @@ def test_a_lone_best_sentence_is_completed_by_the_one_after_it():
     assert chosen == ["It was created at Meta's FAIR lab.", "It has a large community."]
 
 
+def test_a_sentence_introducing_code_brings_the_code():
+    text = (
+        "`is_available()` is True when a GPU is usable. A quick diagnostic script:\n\n"
+        "```python\nimport torch\nprint(torch.cuda.is_available())\n```\n\nIt prints the version too."
+    )
+
+    def scorer(sentences):
+        return [0.9 if "GPU" in s else 0.5 if "script" in s else 0.1 for s in sentences]
+
+    chosen = key_sentences("How do I check for a GPU?", [hit(text, 0.7)], scorer)
+    assert chosen[1] == "A quick diagnostic script:"
+    assert chosen[2].startswith("```python") and "is_available()" in chosen[2]
+    assert "It prints the version too." not in chosen
+    answer = compose_answer("How do I check for a GPU?", [hit(text, 0.7)], 0.45, scorer)
+    assert "A quick diagnostic script:\n```python\nimport torch" in answer.text
+
+
 def test_a_close_second_passage_is_cited_too_and_a_distant_one_is_not():
     hits = [hit(TEXT, 0.70), hit("Meta released it in 2016.", 0.68, 1), hit("Far.", 0.40, 2)]
     answer = compose_answer("When did Meta create PyTorch?", hits, threshold=0.45)
