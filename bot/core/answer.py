@@ -61,6 +61,10 @@ def content_terms(text: str) -> set[str]:
     return set(_stemmer().stemWords([w for w in words if w not in STOPWORDS]))
 
 
+def is_question(sentence: str) -> bool:
+    return sentence.rstrip(" \"'*_)»”").endswith("?")
+
+
 # Scores sentences against the question (cosine similarities, one per sentence).
 SentenceScorer = Callable[[Sequence[str]], Sequence[float]]
 
@@ -127,14 +131,26 @@ def key_sentences(
     ]
     ranked = sorted(range(len(located)), key=lambda i: -weights[i])
     chosen = [i for i in ranked[:limit] if weights[i] >= weights[ranked[0]] - SENTENCE_MARGIN]
+    chosen = _answers_instead_of_questions(located, chosen)
     if len(chosen) == 1:
-        chosen += _next_in_passage(
-            located, chosen[0]
-        )  # one sentence rarely says it all; the next completes it
+        # One sentence rarely says it all; the next one completes it, unless it asks a new question.
+        chosen += [i for i in _next_in_passage(located, chosen[0]) if not is_question(located[i][2])]
     for index in sorted(chosen):
         if located[index][2].rstrip().endswith(":") and index + 1 not in chosen:
             chosen += _next_in_passage(located, index)  # "A quick check:" means nothing without the check
     return [located[i][2] for i in sorted(set(chosen))]
+
+
+def _answers_instead_of_questions(located: Sequence[tuple[int, int, str]], chosen: list[int]) -> list[int]:
+    """A question in the text (an FAQ's own "Is X better than Y?") resembles the user's question most
+    of all and so marks where the answer is, but answers nothing: quote the sentence after it instead."""
+    answers: list[int] = []
+    for index in chosen:
+        if is_question(located[index][2]):
+            answers += [i for i in _next_in_passage(located, index) if not is_question(located[i][2])]
+        else:
+            answers.append(index)
+    return list(dict.fromkeys(answers)) or chosen
 
 
 def _next_in_passage(located: Sequence[tuple[int, int, str]], index: int) -> list[int]:

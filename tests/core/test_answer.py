@@ -76,6 +76,18 @@ def test_a_sentence_introducing_code_brings_the_code():
     assert "A quick diagnostic script:\n```python\nimport torch" in answer.text
 
 
+def test_a_question_in_the_text_is_replaced_by_the_answer_after_it():
+    faq = '"Who made PyTorch?" Meta\'s AI lab made it. "Is it free?" Yes, it is open source.'
+
+    def scorer(sentences):  # the FAQ's own question resembles the user's most
+        return [0.95 if s == '"Who made PyTorch?"' else 0.3 for s in sentences]
+
+    chosen = key_sentences("Who made PyTorch?", [hit(faq, 0.7)], scorer)
+    assert chosen == ["Meta's AI lab made it."]
+    only_questions = key_sentences("Who made PyTorch?", [hit('"Who made PyTorch?"', 0.7)], scorer)
+    assert only_questions == ['"Who made PyTorch?"']  # nothing better to quote
+
+
 def test_a_close_second_passage_is_cited_too_and_a_distant_one_is_not():
     hits = [hit(TEXT, 0.70), hit("Meta released it in 2016.", 0.68, 1), hit("Far.", 0.40, 2)]
     answer = compose_answer("When did Meta create PyTorch?", hits, threshold=0.45)
