@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import faulthandler
 import os
 from collections.abc import Iterator
@@ -17,14 +16,17 @@ REPO = Path(__file__).resolve().parent.parent
 KNOWLEDGE = REPO / "knowledge"
 
 
-@contextlib.contextmanager
-def hard_time_limit(seconds: int) -> Iterator[None]:
-    """Past `seconds`, dump every thread's stack and end the run: a hung test must not hang CI."""
-    faulthandler.dump_traceback_later(seconds, exit=True)
-    try:
+def hard_time_limit(seconds: int):
+    """An autouse fixture: past `seconds`, a test dumps every thread's stack and ends the run, so a hung
+    test can't hang CI. Assign it in a conftest: `time_limit = hard_time_limit(60)`."""
+
+    @pytest.fixture(autouse=True)
+    def time_limit() -> Iterator[None]:
+        faulthandler.dump_traceback_later(seconds, exit=True)
         yield
-    finally:
         faulthandler.cancel_dump_traceback_later()
+
+    return time_limit
 
 
 MODEL_CACHE = REPO / "index" / "models"  # git-ignored; the ONNX export is made once and reused

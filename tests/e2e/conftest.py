@@ -30,10 +30,7 @@ ANSWERABLE = "How do I install PyTorch with CUDA?"
 UNANSWERABLE = "What is the best pizza topping in Naples?"
 
 
-@pytest.fixture(autouse=True)
-def time_limit():
-    with hard_time_limit(TEST_TIME_LIMIT):
-        yield
+time_limit = hard_time_limit(TEST_TIME_LIMIT)
 
 
 @pytest.fixture

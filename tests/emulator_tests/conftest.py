@@ -24,10 +24,7 @@ from tests.emulator import DiscordEmulator, DiscordErrorCollector  # noqa: E402
 TEST_TIME_LIMIT = 60  # seconds; a hung test kills the run with a traceback instead of hanging CI
 
 
-@pytest.fixture(autouse=True)
-def time_limit():
-    with hard_time_limit(TEST_TIME_LIMIT):
-        yield
+time_limit = hard_time_limit(TEST_TIME_LIMIT)
 
 
 @pytest.fixture
