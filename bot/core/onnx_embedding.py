@@ -248,8 +248,9 @@ def fuse_transformer(traced: Path, target: Path, meta: dict) -> bool:
     """Rewrite a BERT-like graph with onnxruntime's fused Attention, SkipLayerNorm and BiasGelu
     kernels; False (and nothing written) when the architecture isn't one it fuses.
 
-    On 2 AVX2 cores: one query 8.6 -> 6.2 ms on fp32, and int8 (whose fused attention then takes
-    int8 weights too) indexes 8 % more texts/s with the same dev-bench recall as fp32."""
+    On 2 AVX2 cores int8 (whose fused attention then takes int8 weights too) indexes 8 % more texts/s
+    with the same dev-bench recall as fp32. One fp32 query took 6.2 instead of 8.6 ms in a probe, but
+    `qabot bench`'s floor did not move beyond its noise."""
     if meta["architecture"] not in FUSABLE_ARCHITECTURES or not meta["heads"]:
         return False
     from onnxruntime.transformers.optimizer import optimize_model
