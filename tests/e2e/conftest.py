@@ -92,8 +92,7 @@ async def emu(logged_errors) -> AsyncIterator[DiscordEmulator]:
         yield emulator
     finally:
         await emulator.stop()
-    assert emulator.unhandled == [], [(r.method, r.path) for r in emulator.unhandled]
-    assert emulator.errors == [], emulator.errors
+    emulator.assert_clean()
 
 
 @pytest.fixture

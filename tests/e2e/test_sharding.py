@@ -109,8 +109,7 @@ async def world() -> AsyncIterator[SimpleNamespace]:
         yield w
     finally:
         await emu.stop()
-    assert emu.unhandled == [], [(r.method, r.path) for r in emu.unhandled]
-    assert emu.errors == [], emu.errors
+    emu.assert_clean()
 
 
 def bot_env(tmp_path: Path, emu: DiscordEmulator, shard: int) -> dict[str, str]:

@@ -92,6 +92,11 @@ class DiscordEmulator(World, Dispatcher, Invoker):
             await self._runner.cleanup()
             self._runner = None
 
+    def assert_clean(self) -> None:
+        """Fail a test whose client hit a route the emulator lacks, or an emulator bug."""
+        assert self.unhandled == [], [(r.method, r.path) for r in self.unhandled]
+        assert self.errors == [], self.errors
+
     async def __aenter__(self) -> DiscordEmulator:
         return await self.start()
 

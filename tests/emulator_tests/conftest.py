@@ -51,8 +51,7 @@ async def emu():
         yield emulator
     finally:
         await emulator.stop()
-    assert emulator.unhandled == [], [(r.method, r.path) for r in emulator.unhandled]
-    assert emulator.errors == [], emulator.errors
+    emulator.assert_clean()
 
 
 class PingView(discord.ui.View):
