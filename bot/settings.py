@@ -34,7 +34,7 @@ class CoreSettings(BaseSettings):
     model: str = DEFAULT_MODEL
     model_cache_dir: Path = Path("index/models")
     backend: Literal["auto", "torch", "onnx", "onnx-int8"] = "auto"
-    threshold: float = Field(default=0.45, ge=0.0, le=1.0)
+    threshold: float = Field(default=0.48, ge=0.0, le=1.0)
     top_k: int = Field(default=5, ge=1, le=50)
     max_question_chars: int = Field(default=4000, ge=10)
 

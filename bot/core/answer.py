@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-
-import Stemmer
 
 from bot.core.chunking import passage_sentences
+from bot.core.lexical import terms
 from bot.core.search import Hit
 
 MAX_SENTENCES = 3
@@ -19,12 +16,6 @@ SENTENCE_MARGIN = 0.15
 SUPPORTING_MARGIN = 0.05
 MAX_SUGGESTIONS = 3
 NO_ANSWER = "I couldn't find an answer to that in the knowledge base."
-WORD = re.compile(r"[A-Za-z][A-Za-z0-9_+#.-]*[A-Za-z0-9+#]|[A-Za-z0-9]")
-STOPWORDS = frozenset(
-    "a an and are as at be by can could do does did for from has have how i if in into is it its me "
-    "my of on or so than that the their then there these this to was what when where which who why "
-    "will with would you your should may might must we our they them use using used get make ".split()
-)
 
 
 @dataclass(frozen=True)
@@ -50,15 +41,8 @@ class Answer:
     suggestions: tuple[str, ...] = ()
 
 
-@lru_cache(maxsize=1)
-def _stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("english")
-
-
 def content_terms(text: str) -> set[str]:
-    """Stemmed, lower-cased words that carry meaning (stopwords dropped)."""
-    words = [w.lower() for w in WORD.findall(text)]
-    return set(_stemmer().stemWords([w for w in words if w not in STOPWORDS]))
+    return set(terms(text))
 
 
 def is_question(sentence: str) -> bool:
@@ -82,7 +66,7 @@ def compose_answer(
     `scorer` gives each candidate sentence's similarity to the question; without it sentences are
     chosen by the words they share with the question.
     """
-    confidence = max(0.0, min(1.0, hits[0].score)) if hits else 0.0
+    confidence = max(0.0, min(1.0, hits[0].confidence)) if hits else 0.0
     if confidence < threshold:
         titles = tuple(dict.fromkeys(h.passage.title for h in hits))[:MAX_SUGGESTIONS]
         return Answer(question, False, NO_ANSWER, confidence, (), (), tuple(hits), titles)

@@ -16,6 +16,7 @@ from bot.core.ann import build_ann
 from bot.core.chunking import Passage, chunk_document, passage_sentences
 from bot.core.documents import Document, SkippedFile, load_documents
 from bot.core.embedding import Embedder
+from bot.core.lexical import LexicalIndex
 from bot.core.store import ArticleEntry, IndexStore, Manifest, Views, load_index, save_index, text_hash
 from bot.errors import IndexBusy, IndexError_
 
@@ -97,7 +98,8 @@ def build_index(
             sentence_count=len(views.sentence_hashes),
             articles=per_article,
         )
-        written = save_index(index_dir, passages, views, manifest, index)
+        lexical = LexicalIndex.build(p.embedding_text for p in passages)
+        written = save_index(index_dir, passages, views, manifest, index, lexical)
     return BuildReport(
         articles=len(loaded.documents),
         passages=len(passages),

@@ -143,7 +143,10 @@ class KnowledgeBase:
         cleaned = [self.clean_question(q) for q in questions]
         searcher = self.searcher  # one generation for the whole batch, even if a swap happens meanwhile
         vectors = self.embedder.encode(cleaned)
-        results = [searcher.search_vector(vector, k or self.top_k) for vector in vectors]
+        results = [
+            searcher.search_encoded(q, vector, k or self.top_k)
+            for q, vector in zip(cleaned, vectors, strict=True)
+        ]
         return [
             compose_answer(q, hits, self.threshold, self._sentences.scorer(searcher.store, vector))
             for q, hits, vector in zip(cleaned, results, vectors, strict=True)

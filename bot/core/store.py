@@ -8,6 +8,7 @@ Layout of an index directory:
         embeddings.npy   the raw view vectors (FAISS id i = row i), for rescoring and incremental builds
         views.npy        int32: the passage row each view belongs to (views of a passage are contiguous)
         sentences.npy    vectors of the passages' sentences, so choosing answer sentences costs no model call
+        lexical.npz      the passages' term statistics for lexical scoring (see lexical.py)
         passages.sqlite  passage text and metadata, and each view's text hash (on disk, not in Python objects)
 
 A build is written to a temporary directory, fsynced, renamed into place, and only then named in CURRENT,
@@ -33,13 +34,14 @@ import faiss
 import numpy as np
 
 from bot.core.chunking import Passage
+from bot.core.lexical import LexicalIndex
 from bot.errors import IndexCorrupt, IndexMismatch, IndexMissing
 
 log = logging.getLogger(__name__)
 
 # Bump when the files or the chunking change: an incremental build reuses the previous passages of
 # unchanged articles, and a different version makes it start from scratch.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 CURRENT_FILE = "CURRENT"
 MANIFEST_FILE = "manifest.json"
 FAISS_FILE = "vectors.faiss"
@@ -47,7 +49,8 @@ EMBEDDINGS_FILE = "embeddings.npy"
 VIEWS_FILE = "views.npy"
 SENTENCES_FILE = "sentences.npy"
 PASSAGES_FILE = "passages.sqlite"
-DATA_FILES = (FAISS_FILE, EMBEDDINGS_FILE, VIEWS_FILE, SENTENCES_FILE, PASSAGES_FILE)
+LEXICAL_FILE = "lexical.npz"
+DATA_FILES = (FAISS_FILE, EMBEDDINGS_FILE, VIEWS_FILE, SENTENCES_FILE, PASSAGES_FILE, LEXICAL_FILE)
 GENERATIONS_KEPT = 2  # the new one plus the previous, which other processes may still be reading
 
 PASSAGE_COLUMNS = "row, id, doc_path, title, section, text, url, ordinal"
@@ -110,6 +113,7 @@ class IndexStore:
         # view_start[p]:view_start[p + 1] are passage p's rows in `embeddings`.
         self.view_start = np.searchsorted(self.view_passage, np.arange(manifest.passage_count + 1))
         self.sentence_vectors = np.load(directory / SENTENCES_FILE, mmap_mode="r")
+        self.lexical = LexicalIndex.load(directory / LEXICAL_FILE)
         self._sentence_rows: dict[str, int] | None = None
         self._db = sqlite3.connect(
             f"file:{directory / PASSAGES_FILE}?mode=ro", uri=True, check_same_thread=False
@@ -253,7 +257,12 @@ class Views:
 
 
 def save_index(
-    index_dir: Path, passages: Sequence[Passage], views: Views, manifest: Manifest, index: faiss.Index
+    index_dir: Path,
+    passages: Sequence[Passage],
+    views: Views,
+    manifest: Manifest,
+    index: faiss.Index,
+    lexical: LexicalIndex,
 ) -> Manifest:
     """Write a new generation atomically and make it current. Returns the manifest as written."""
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -266,6 +275,7 @@ def save_index(
         np.save(staging / VIEWS_FILE, np.asarray(views.passage_rows, dtype=np.int32))
         np.save(staging / SENTENCES_FILE, np.asarray(views.sentence_vectors, dtype=np.float32))
         _write_passages(staging / PASSAGES_FILE, passages, views)
+        lexical.save(staging / LEXICAL_FILE)
         files = {name: file_sha256(staging / name) for name in DATA_FILES}
         final = Manifest(
             **{

@@ -13,7 +13,14 @@ import pytest
 from bot.core.chunking import chunk_document
 from bot.core.indexer import build_index
 from bot.core.search import Searcher
-from bot.core.store import CURRENT_FILE, EMBEDDINGS_FILE, FAISS_FILE, MANIFEST_FILE, load_index
+from bot.core.store import (
+    CURRENT_FILE,
+    EMBEDDINGS_FILE,
+    FAISS_FILE,
+    LEXICAL_FILE,
+    MANIFEST_FILE,
+    load_index,
+)
 from bot.errors import IndexBusy, IndexCorrupt, IndexMismatch, IndexMissing
 from tests.fakes import HashingEmbedder
 
@@ -110,11 +117,12 @@ def test_missing_index_and_model_mismatch_are_refused(tmp_path, fake_embedder):
         load_index(tmp_path / "index", dimension=384)
 
 
+@pytest.mark.parametrize("name", [FAISS_FILE, LEXICAL_FILE])
 @pytest.mark.parametrize("damage", ["truncate", "flip", "delete", "manifest"])
-def test_damaged_files_give_a_clear_error_that_says_reindex(tmp_path, fake_embedder, damage):
+def test_damaged_files_give_a_clear_error_that_says_reindex(tmp_path, fake_embedder, damage, name):
     build_index(make_kb(tmp_path), tmp_path / "index", fake_embedder)
     generation = current_dir(tmp_path / "index")
-    target = generation / FAISS_FILE
+    target = generation / name
     if damage == "truncate":
         target.write_bytes(target.read_bytes()[:40])
     elif damage == "flip":

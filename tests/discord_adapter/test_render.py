@@ -83,7 +83,11 @@ def test_split_text_keeps_every_piece_within_the_limit():
 
 
 def test_more_sources_shows_only_the_passages_after_the_shown_ones():
-    hits = tuple(Hit(passage(f"T{i}", text="A long passage. " * 50), 0.9 - i / 10, i) for i in range(4))
+    scores = [0.9 - i / 10 for i in range(4)]
+    hits = tuple(
+        Hit(passage(f"T{i}", text="A long passage. " * 50), s, i, dense=s, lexical=0.0)
+        for i, s in enumerate(scores)
+    )
     embed = render.more_sources_embed(answer(hits=hits), shown=2)
     assert [f.name.split(" ")[0] for f in embed.fields] == ["3.", "4."]
     assert all(len(f.value) <= render.EMBED_FIELD_VALUE_LIMIT for f in embed.fields)

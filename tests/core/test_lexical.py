@@ -1,0 +1,47 @@
+"""Lexical coverage (pure: no model): rare words dominate, scores stay in [0, 1), and it round-trips."""
+
+import numpy as np
+import pytest
+
+from bot.core.lexical import LexicalIndex, terms
+
+PASSAGES = [
+    "JAX compiles functions with XLA, an optimising compiler.",
+    "PyTorch builds the graph as your Python code runs, which makes debugging easy.",
+    "PyTorch models are saved with torch.save and loaded with torch.load.",
+    "Keras models train with fit and are saved with model.save.",
+]
+
+
+@pytest.fixture(scope="module")
+def index() -> LexicalIndex:
+    return LexicalIndex.build(PASSAGES)
+
+
+def test_identifiers_stay_whole_and_stopwords_go():
+    assert terms("What does torch.compile do in C++?") == ["torch.compil", "c++"]
+
+
+def test_a_rare_word_outweighs_the_common_words_around_it(index):
+    coverage = index.coverage("How does PyTorch use XLA?")
+    assert int(np.argmax(coverage)) == 0  # "XLA" appears once, "PyTorch" twice
+
+
+def test_scores_stay_below_one_and_a_question_with_unknown_words_covers_less(index):
+    known = index.coverage("What is XLA?")
+    with_unknown = index.coverage("What is XLA in PaddlePaddle?")
+    assert 0 < known.max() < 1
+    assert with_unknown.max() < known.max()
+    assert np.all(index.coverage("What is it?") == 0)  # nothing but stopwords
+
+
+def test_saved_index_loads_with_the_same_scores(index, tmp_path):
+    index.save(tmp_path / "lexical.npz")
+    loaded = LexicalIndex.load(tmp_path / "lexical.npz")
+    question = "How do I save a PyTorch model with torch.save?"
+    assert np.allclose(loaded.coverage(question), index.coverage(question))
+    assert loaded.idf("pytorch") == index.idf("pytorch")
+
+
+def test_an_empty_knowledge_base_covers_nothing():
+    assert LexicalIndex.build([]).coverage("What is XLA?").shape == (0,)
