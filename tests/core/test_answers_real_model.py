@@ -20,6 +20,9 @@ EXPECTED = [
     # Refused on dense similarity alone (0.45 and 0.42); the words they share with the article count now.
     ("Why is my loss NaN?", "mixed-precision-training.md", "NaN"),
     ("What is a learning rate scheduler?", "training-basics.md", "warm-up"),
+    # Names the model reads poorly, each with a section of its own.
+    ("What is XLA?", "jax.md", "Accelerated Linear Algebra"),
+    ("What is torch.compile?", "pytorch.md", "TorchDynamo"),
 ]
 
 
