@@ -83,6 +83,7 @@ def build_index(
         unchanged = _unchanged_passages(previous, embedder, loaded.documents) if previous else {}
         passages, per_article = _chunk_all(loaded.documents, embedder, unchanged)
         cache = previous.vectors_by_text_hash() if previous else {}
+        lexical = _count_terms(passages, previous)
         if previous:
             previous.close()
         views, embedded = _embed_views(passages, embedder, cache, progress)
@@ -98,7 +99,6 @@ def build_index(
             sentence_count=len(views.sentence_hashes),
             articles=per_article,
         )
-        lexical = LexicalIndex.build(p.embedding_text for p in passages)
         written = save_index(index_dir, passages, views, manifest, index, lexical)
     return BuildReport(
         articles=len(loaded.documents),
@@ -154,6 +154,15 @@ def _unchanged_passages(
     old = previous.manifest.articles
     same = {d.path for d in documents if d.path in old and old[d.path].content_hash == d.content_hash}
     return {path: found for path, found in previous.passages_by_article().items() if path in same}
+
+
+def _count_terms(passages: list[Passage], previous: IndexStore | None) -> LexicalIndex:
+    """The lexical index, copying the term counts of passages whose text the previous generation had."""
+    texts = [p.embedding_text for p in passages]
+    if previous is None:
+        return LexicalIndex.build(texts)
+    old_rows = previous.passage_rows_by_text_hash()
+    return LexicalIndex.build(texts, previous.lexical, [old_rows.get(text_hash(t)) for t in texts])
 
 
 def _chunk_all(

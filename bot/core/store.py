@@ -167,6 +167,12 @@ class IndexStore:
         cache.update((digest, np.array(self.sentence_vectors[row])) for row, digest in sentences)
         return cache
 
+    def passage_rows_by_text_hash(self) -> dict[str, int]:
+        """Each passage's row keyed by the hash of its embedding text (its first view, see Passage.views)."""
+        with self._db_lock:
+            views = dict(self._db.execute("SELECT row, text_hash FROM views").fetchall())
+        return {views[int(start)]: row for row, start in enumerate(self.view_start[:-1])}
+
     def sentence_vector(self, sentence: str) -> np.ndarray | None:
         """The stored vector of a passage sentence (None for text that is not one)."""
         if self._sentence_rows is None:

@@ -45,3 +45,18 @@ def test_saved_index_loads_with_the_same_scores(index, tmp_path):
 
 def test_an_empty_knowledge_base_covers_nothing():
     assert LexicalIndex.build([]).coverage("What is XLA?").shape == (0,)
+
+
+def test_reused_counts_equal_counting_again_and_skip_tokenizing(index, monkeypatch):
+    import bot.core.lexical as lexical
+
+    texts = [PASSAGES[2], "TensorFlow graphs run on TPUs.", PASSAGES[0]]  # one new text, two kept, one gone
+    fresh = LexicalIndex.build(texts)
+    tokenized: list[str] = []
+    counting = lexical.terms
+    monkeypatch.setattr(lexical, "terms", lambda text: tokenized.append(text) or counting(text))
+    reused = LexicalIndex.build(texts, previous=index, previous_rows=[2, None, 0])
+    assert tokenized == [texts[1]]
+    assert set(reused.vocabulary) == set(fresh.vocabulary)  # the removed passage's words are gone
+    for question in ("How do I save a PyTorch model?", "XLA on TPUs", "Keras fit"):
+        assert np.allclose(reused.coverage(question), fresh.coverage(question))

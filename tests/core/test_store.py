@@ -78,6 +78,9 @@ def test_incremental_reindex_embeds_only_changes_and_equals_full_rebuild(tmp_pat
     assert np.allclose(incremental.embeddings, full.embeddings)
     assert np.allclose(incremental.sentence_vectors, full.sentence_vectors)
     assert incremental.manifest.articles == full.manifest.articles
+    assert set(incremental.lexical.vocabulary) == set(full.lexical.vocabulary)  # jax.md's words gone
+    for question in ("TensorBoard graphs", "Keras backends", "jit compiles XLA"):
+        assert np.allclose(incremental.lexical.coverage(question), full.lexical.coverage(question))
 
 
 def test_incremental_reindex_chunks_only_new_and_changed_articles(tmp_path, monkeypatch):
