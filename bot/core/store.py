@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 # Bump when the files or the chunking change: an incremental build reuses the previous passages of
 # unchanged articles, and a different version makes it start from scratch.
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 CURRENT_FILE = "CURRENT"
 MANIFEST_FILE = "manifest.json"
 FAISS_FILE = "vectors.faiss"
@@ -229,7 +229,10 @@ def load_index(
         ) from None
     if index.ntotal != manifest.view_count or index.d != manifest.dimension:
         raise IndexCorrupt(index_dir, "FAISS index does not match the manifest's counts")
-    return IndexStore(directory, manifest, index)
+    try:
+        return IndexStore(directory, manifest, index)
+    except (ValueError, KeyError, OSError) as error:  # intact files this version can't read
+        raise IndexCorrupt(index_dir, f"can't read {directory.name}: {error}") from None
 
 
 def read_manifest(directory: Path) -> Manifest:

@@ -1,5 +1,6 @@
 """The index on disk, with real FAISS and a fake embedder: atomic writes, verified loads, incremental builds."""
 
+import json
 import multiprocessing
 import os
 import shutil
@@ -19,6 +20,7 @@ from bot.core.store import (
     FAISS_FILE,
     LEXICAL_FILE,
     MANIFEST_FILE,
+    file_sha256,
     load_index,
 )
 from bot.errors import IndexBusy, IndexCorrupt, IndexMismatch, IndexMissing
@@ -195,3 +197,16 @@ def test_sentence_vectors_are_stored_so_answers_need_no_model_call(tmp_path):
     sentence = "Debugging uses normal Python tools."
     assert np.allclose(store.sentence_vector(sentence), embedder.encode([sentence])[0])
     assert store.sentence_vector("A sentence that is in no article.") is None
+
+
+def test_an_intact_file_this_version_cannot_read_is_reported_not_raised(tmp_path, fake_embedder):
+    """A file whose checksum matches but whose content another version wrote (same format number)."""
+    build_index(make_kb(tmp_path), tmp_path / "index", fake_embedder)
+    generation = current_dir(tmp_path / "index")
+    with (generation / LEXICAL_FILE).open("wb") as handle:
+        np.savez(handle, something_else=np.arange(3))
+    manifest = json.loads((generation / MANIFEST_FILE).read_text())
+    manifest["files"][LEXICAL_FILE] = file_sha256(generation / LEXICAL_FILE)
+    (generation / MANIFEST_FILE).write_text(json.dumps(manifest))
+    with pytest.raises(IndexCorrupt, match="qabot index --full"):
+        load_index(tmp_path / "index")
