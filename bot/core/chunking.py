@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from bot.core.documents import Document
@@ -184,31 +184,29 @@ def pack_blocks(blocks: tuple[str, ...], count_tokens: TokenCounter, budget: int
 def fit_block(block: str, count_tokens: TokenCounter, budget: int) -> list[str]:
     if count_tokens(block) <= budget:
         return [block]
-    pieces: list[str] = []
-    current: list[str] = []
-    for sentence in split_sentences(block):
-        for part in split_words(sentence, count_tokens, budget):
-            candidate = " ".join([*current, part])
-            if current and count_tokens(candidate) > budget:
-                pieces.append(" ".join(current))
-                current = []
-            current.append(part)
-    if current:
-        pieces.append(" ".join(current))
-    return pieces
+    parts = (
+        part for sentence in split_sentences(block) for part in split_words(sentence, count_tokens, budget)
+    )
+    return pack(parts, count_tokens, budget)
 
 
 def split_words(sentence: str, count_tokens: TokenCounter, budget: int) -> list[str]:
     """Last resort for a run-on sentence (or a code line) longer than the budget."""
     if count_tokens(sentence) <= budget:
         return [sentence]
-    parts: list[str] = []
+    return pack(sentence.split(), count_tokens, budget)
+
+
+def pack(parts: Iterable[str], count_tokens: TokenCounter, budget: int) -> list[str]:
+    """Join consecutive parts with spaces, greedily, into pieces of at most `budget` tokens (a part
+    longer than the budget on its own becomes a piece by itself)."""
+    pieces: list[str] = []
     current: list[str] = []
-    for word in sentence.split():
-        if current and count_tokens(" ".join([*current, word])) > budget:
-            parts.append(" ".join(current))
+    for part in parts:
+        if current and count_tokens(" ".join([*current, part])) > budget:
+            pieces.append(" ".join(current))
             current = []
-        current.append(word)
+        current.append(part)
     if current:
-        parts.append(" ".join(current))
-    return parts
+        pieces.append(" ".join(current))
+    return pieces
