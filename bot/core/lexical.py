@@ -53,19 +53,18 @@ def terms(text: str) -> list[str]:
 
 
 class LexicalIndex:
-    """How often each term occurs in each passage (a passages x terms sparse matrix), and what follows
-    from it: BM25's saturated term frequencies and each term's document frequency. Read-only."""
+    """How often each term occurs in each passage, as one passages x terms sparse matrix stored by
+    column (a question reads only its own terms' columns), and each passage's BM25 length damping.
+    Saturated frequencies are worked out at query time for those few columns, so the index holds
+    one matrix, not two. Read-only."""
 
-    def __init__(self, vocabulary: dict[str, int], counts: scipy.sparse.csr_matrix) -> None:
+    def __init__(self, vocabulary: dict[str, int], counts: scipy.sparse.spmatrix) -> None:
         self.vocabulary = vocabulary
-        self.counts = counts
-        lengths = np.asarray(counts.sum(axis=1), dtype=np.float64).ravel()
+        self.counts = scipy.sparse.csc_matrix(counts, dtype=np.float32)
+        lengths = np.asarray(self.counts.sum(axis=1), dtype=np.float64).ravel()
         average = float(lengths.mean()) if lengths.size and lengths.sum() else 1.0
-        damping = K1 * (1 - B + B * lengths / average)
-        saturated = counts.astype(np.float32, copy=True)
-        saturated.data /= saturated.data + np.repeat(damping, np.diff(counts.indptr)).astype(np.float32)
-        self.saturation = saturated.tocsc()  # the question picks columns
-        self.document_frequency = np.diff(self.saturation.indptr)
+        self.damping = (K1 * (1 - B + B * lengths / average)).astype(np.float32)
+        self.document_frequency = np.diff(self.counts.indptr)
 
     @property
     def passage_count(self) -> int:
@@ -82,14 +81,15 @@ class LexicalIndex:
         the same text as texts[i]: its counts are copied instead of tokenizing it again (tokenizing is
         most of the cost, 1.3 s per 10,000 passages)."""
         vocabulary = dict(previous.vocabulary) if previous else {}
+        old = previous.counts.tocsr() if previous is not None else None  # rows, once per build
         indices: list[np.ndarray] = []
         values: list[np.ndarray] = []
         for row, text in enumerate(texts):
             old_row = previous_rows[row] if row < len(previous_rows) else None
-            if previous is not None and old_row is not None:
-                start, end = previous.counts.indptr[old_row : old_row + 2]
-                indices.append(previous.counts.indices[start:end])
-                values.append(previous.counts.data[start:end])
+            if old is not None and old_row is not None:
+                start, end = old.indptr[old_row : old_row + 2]
+                indices.append(old.indices[start:end])
+                values.append(old.data[start:end])
                 continue
             counted = Counter(terms(text))
             indices.append(np.array([vocabulary.setdefault(t, len(vocabulary)) for t in counted], np.int32))
@@ -123,7 +123,9 @@ class LexicalIndex:
         if known:
             columns = [self.vocabulary[term] for term in known]
             column_weights = np.array([weights[term] for term in known], dtype=np.float32)
-            scores += self.saturation[:, columns] @ column_weights
+            found = self.counts[:, columns]
+            found.data = found.data / (found.data + self.damping[found.indices])  # BM25 saturation
+            scores += found @ column_weights
         return scores / np.float32(total)
 
     # -- on disk ---------------------------------------------------------------------------------
@@ -143,7 +145,7 @@ class LexicalIndex:
     def load(cls, path: Path) -> LexicalIndex:
         with np.load(path, allow_pickle=False) as stored:
             shape = tuple(int(n) for n in stored["shape"])
-            counts = scipy.sparse.csr_matrix(
+            counts = scipy.sparse.csc_matrix(
                 (stored["data"], stored["indices"], stored["indptr"]), shape=shape
             )
             words: list[str] = stored["terms"].tolist()
