@@ -16,7 +16,7 @@ from bot.core.embedding import Embedder
 from bot.core.indexer import BuildReport, Progress, build_index
 from bot.core.search import Searcher
 from bot.core.store import IndexStore, current_generation, load_index
-from bot.errors import EmptyQuestion, IndexMissing, QuestionTooLong
+from bot.errors import EmptyQuestion, IndexMismatch, IndexMissing, QuestionTooLong
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,16 @@ class KnowledgeBase:
         report = None
         if build_if_missing and current_generation(self.index_dir) is None:
             report = build_index(self.knowledge_dir, self.index_dir, self.embedder)
-        self._swap(self._load_store())
+        try:
+            store = self._load_store()
+        except IndexMismatch as error:
+            if not (build_if_missing and error.field == "format_version"):
+                raise
+            # Written by another version of qabot: the index is derived data, so rebuild it.
+            log.warning("%s: rebuilding it now", error)
+            report = build_index(self.knowledge_dir, self.index_dir, self.embedder, full=True)
+            store = self._load_store()
+        self._swap(store)
         return report
 
     def _load_store(self) -> IndexStore:

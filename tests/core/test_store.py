@@ -210,3 +210,22 @@ def test_an_intact_file_this_version_cannot_read_is_reported_not_raised(tmp_path
     (generation / MANIFEST_FILE).write_text(json.dumps(manifest))
     with pytest.raises(IndexCorrupt, match="qabot index --full"):
         load_index(tmp_path / "index")
+
+
+def test_an_index_from_another_format_version_is_rebuilt_on_load_but_refused_when_asked_not_to(
+    tmp_path, fake_embedder
+):
+    from bot.core.service import KnowledgeBase
+
+    knowledge = make_kb(tmp_path)
+    build_index(knowledge, tmp_path / "index", fake_embedder)
+    old = current_dir(tmp_path / "index")
+    manifest = json.loads((old / MANIFEST_FILE).read_text())
+    (old / MANIFEST_FILE).write_text(json.dumps({**manifest, "format_version": 1}))
+
+    kb = KnowledgeBase(knowledge, tmp_path / "index", fake_embedder, threshold=0.1)
+    with pytest.raises(IndexMismatch, match="format_version"):
+        kb.load(build_if_missing=False)
+    report = kb.load()
+    assert report is not None and report.rebuilt and current_dir(tmp_path / "index") != old
+    assert kb.ask("jit compiles XLA").hits[0].passage.doc_path == "jax.md"
