@@ -27,7 +27,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse
 import Stemmer
 
 K1 = 1.2
@@ -53,22 +52,29 @@ def terms(text: str) -> list[str]:
 
 
 class LexicalIndex:
-    """How often each term occurs in each passage, as one passages x terms sparse matrix stored by
-    column (a question reads only its own terms' columns), and each passage's BM25 length damping.
-    Saturated frequencies are worked out at query time for those few columns, so the index holds
-    one matrix, not two. Read-only."""
+    """How often each term occurs in each passage: a sparse passages x terms matrix stored by column
+    (a question reads only its own terms' columns), as three arrays: column c's entries are
+    `rows[starts[c]:starts[c + 1]]` with `counts[...]`. Plain numpy rather than scipy.sparse, whose
+    import alone took 0.2 s of the one-second budget for `qabot ask`. BM25's saturation is worked out
+    at query time for the question's few columns. Read-only."""
 
-    def __init__(self, vocabulary: dict[str, int], counts: scipy.sparse.spmatrix) -> None:
+    def __init__(
+        self,
+        vocabulary: dict[str, int],
+        starts: np.ndarray,
+        rows: np.ndarray,
+        counts: np.ndarray,
+        passages: int,
+    ) -> None:
         self.vocabulary = vocabulary
-        self.counts = scipy.sparse.csc_matrix(counts, dtype=np.float32)
-        lengths = np.asarray(self.counts.sum(axis=1), dtype=np.float64).ravel()
-        average = float(lengths.mean()) if lengths.size and lengths.sum() else 1.0
+        self.starts = starts.astype(np.int64)
+        self.rows = rows.astype(np.int32)
+        self.counts = counts.astype(np.float32)
+        self.passage_count = passages
+        lengths = np.bincount(self.rows, weights=self.counts, minlength=passages)
+        average = float(lengths.mean()) if passages and lengths.sum() else 1.0
         self.damping = (K1 * (1 - B + B * lengths / average)).astype(np.float32)
-        self.document_frequency = np.diff(self.counts.indptr)
-
-    @property
-    def passage_count(self) -> int:
-        return self.counts.shape[0]
+        self.document_frequency = np.diff(self.starts)
 
     @classmethod
     def build(
@@ -81,29 +87,38 @@ class LexicalIndex:
         the same text as texts[i]: its counts are copied instead of tokenizing it again (tokenizing is
         most of the cost, 1.3 s per 10,000 passages)."""
         vocabulary = dict(previous.vocabulary) if previous else {}
-        old = previous.counts.tocsr() if previous is not None else None  # rows, once per build
-        indices: list[np.ndarray] = []
+        old = previous.by_row() if previous is not None else None
+        columns: list[np.ndarray] = []
         values: list[np.ndarray] = []
         for row, text in enumerate(texts):
             old_row = previous_rows[row] if row < len(previous_rows) else None
             if old is not None and old_row is not None:
-                start, end = old.indptr[old_row : old_row + 2]
-                indices.append(old.indices[start:end])
-                values.append(old.data[start:end])
+                starts, old_columns, old_counts = old
+                segment = slice(starts[old_row], starts[old_row + 1])
+                columns.append(old_columns[segment])
+                values.append(old_counts[segment])
                 continue
             counted = Counter(terms(text))
-            indices.append(np.array([vocabulary.setdefault(t, len(vocabulary)) for t in counted], np.int32))
+            columns.append(np.array([vocabulary.setdefault(t, len(vocabulary)) for t in counted], np.int64))
             values.append(np.array(list(counted.values()), dtype=np.float32))
-        indptr = np.concatenate([[0], np.cumsum([len(i) for i in indices])]).astype(np.int64)
-        counts = scipy.sparse.csr_matrix(
-            (
-                np.concatenate(values) if values else np.zeros(0, np.float32),
-                np.concatenate(indices) if indices else np.zeros(0, np.int32),
-                indptr,
-            ),
-            shape=(len(texts), len(vocabulary)),
-        )
-        return cls(*_without_unused_terms(vocabulary, counts))
+        row_of_entry = np.repeat(np.arange(len(texts)), [len(c) for c in columns])
+        column_of_entry = np.concatenate(columns) if columns else np.zeros(0, np.int64)
+        count_of_entry = np.concatenate(values) if values else np.zeros(0, np.float32)
+        # Renumber the terms still in use (a removed passage's words leave the vocabulary).
+        in_use = np.bincount(column_of_entry, minlength=len(vocabulary)) > 0
+        renumbered = np.cumsum(in_use) - 1
+        vocabulary = {term: int(renumbered[c]) for term, c in vocabulary.items() if in_use[c]}
+        column_of_entry = renumbered[column_of_entry]
+        order = np.argsort(column_of_entry, kind="stable")
+        starts = np.concatenate([[0], np.cumsum(np.bincount(column_of_entry, minlength=len(vocabulary)))])
+        return cls(vocabulary, starts, row_of_entry[order], count_of_entry[order], len(texts))
+
+    def by_row(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The same matrix stored by row: (row starts, columns, counts)."""
+        column_of_entry = np.repeat(np.arange(len(self.starts) - 1), np.diff(self.starts))
+        order = np.argsort(self.rows, kind="stable")
+        starts = np.concatenate([[0], np.cumsum(np.bincount(self.rows, minlength=self.passage_count))])
+        return starts, column_of_entry[order], self.counts[order]
 
     def idf(self, term: str) -> float:
         column = self.vocabulary.get(term)
@@ -119,13 +134,11 @@ class LexicalIndex:
         scores = np.zeros(self.passage_count, dtype=np.float32)
         if not total:
             return scores
-        known = [term for term in wanted if term in self.vocabulary]
-        if known:
-            columns = [self.vocabulary[term] for term in known]
-            column_weights = np.array([weights[term] for term in known], dtype=np.float32)
-            found = self.counts[:, columns]
-            found.data = found.data / (found.data + self.damping[found.indices])  # BM25 saturation
-            scores += found @ column_weights
+        for term in wanted & self.vocabulary.keys():
+            column = self.vocabulary[term]
+            segment = slice(self.starts[column], self.starts[column + 1])
+            rows, counts = self.rows[segment], self.counts[segment]  # a term occurs once per row
+            scores[rows] += weights[term] * counts / (counts + self.damping[rows])  # BM25 saturation
         return scores / np.float32(total)
 
     # -- on disk ---------------------------------------------------------------------------------
@@ -135,33 +148,18 @@ class LexicalIndex:
             np.savez(
                 handle,
                 terms=np.array(words, dtype=np.str_),
-                data=self.counts.data,
-                indices=self.counts.indices,
-                indptr=self.counts.indptr,
-                shape=np.array(self.counts.shape, dtype=np.int64),
+                starts=self.starts,
+                rows=self.rows,
+                counts=self.counts,
+                passages=np.array(self.passage_count, dtype=np.int64),
             )
 
     @classmethod
     def load(cls, path: Path) -> LexicalIndex:
         with np.load(path, allow_pickle=False) as stored:
-            shape = tuple(int(n) for n in stored["shape"])
-            counts = scipy.sparse.csc_matrix(
-                (stored["data"], stored["indices"], stored["indptr"]), shape=shape
-            )
             words: list[str] = stored["terms"].tolist()
-        return cls({word: column for column, word in enumerate(words)}, counts)
-
-
-def _without_unused_terms(
-    vocabulary: dict[str, int], counts: scipy.sparse.csr_matrix
-) -> tuple[dict[str, int], scipy.sparse.csr_matrix]:
-    """Drop the terms no passage uses any more (those of removed passages), renumbering the rest."""
-    used = np.zeros(len(vocabulary), dtype=bool)
-    used[counts.indices] = True
-    if used.all():
-        return vocabulary, counts
-    new_column = np.cumsum(used) - 1
-    remapped = scipy.sparse.csr_matrix(
-        (counts.data, new_column[counts.indices], counts.indptr), shape=(counts.shape[0], int(used.sum()))
-    )
-    return {term: int(new_column[c]) for term, c in vocabulary.items() if used[c]}, remapped
+            starts, rows, counts = stored["starts"], stored["rows"], stored["counts"]
+            passages = int(stored["passages"])
+        if len(starts) != len(words) + 1 or len(rows) != len(counts) or starts[-1] != len(rows):
+            raise ValueError(f"{path.name}: inconsistent lexical arrays")
+        return cls({word: column for column, word in enumerate(words)}, starts, rows, counts, passages)
