@@ -102,7 +102,12 @@ class KnowledgeBase:
             if not (build_if_missing and error.field == "format_version"):
                 raise
             # Written by another version of qabot: the index is derived data, so rebuild it.
-            log.warning("%s: rebuilding it now", error)
+            log.warning(
+                "index in %s has file format %s, this version reads %s: rebuilding it now",
+                self.index_dir,
+                error.found,
+                error.expected,
+            )
             report = build_index(self.knowledge_dir, self.index_dir, self.embedder, full=True)
             store = self._load_store()
         self._swap(store)
