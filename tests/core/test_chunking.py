@@ -72,3 +72,14 @@ def test_views_have_paragraphs_only_when_a_passage_has_several():
     assert one.views() == [one.embedding_text, one.text]
     two = chunk_document(doc("## S\nfirst para\n\nsecond para"), words, 100)[0]
     assert len(two.views()) == 6 and "Guide › S\nsecond para" in two.views()
+
+
+def test_a_code_block_with_blank_lines_is_one_quotable_sentence():
+    from bot.core.answer import join_sentences
+    from bot.core.chunking import passage_sentences
+
+    code = "```python\nimport keras\n\nmodel = keras.Sequential()\n\nmodel.summary()\n```"
+    text = f"Build it like this:\n\n{code}\n\nThen train it. Then save it."
+    sentences = passage_sentences(text)
+    assert sentences == ["Build it like this:", code, "Then train it.", "Then save it."]
+    assert join_sentences(sentences[:2]) == f"Build it like this:\n{code}"  # lines kept, not joined
