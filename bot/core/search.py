@@ -42,7 +42,7 @@ CANDIDATES_PER_HIT = 8
 MIN_CANDIDATES = 40
 # Passages with the best lexical coverage that join the candidates whatever their dense score.
 LEXICAL_CANDIDATES = 10
-# How much lexical coverage adds to the dense score (both in [0, 1]; see the module docstring).
+# How much lexical coverage (in [0, 1)) adds to the dense score; see the module docstring.
 RANKING_LEXICAL_WEIGHT = 0.1
 CONFIDENCE_LEXICAL_WEIGHT = 0.2
 
