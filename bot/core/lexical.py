@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -51,6 +51,66 @@ def terms(text: str) -> list[str]:
     return _stemmer().stemWords([w for w in WORD.findall(text.lower()) if w not in STOPWORDS])
 
 
+# "reinforcement learning from human feedback (RLHF)" and "XLA (Accelerated Linear Algebra)".
+ACRONYM_AFTER = re.compile(r"\(([A-Z][A-Z0-9&]{1,9})\)")
+ACRONYM_BEFORE = re.compile(r"\b([A-Z][A-Z0-9&]{1,9}) \(([^()]{3,80})\)")
+ACRONYM_WORD = re.compile(r"\b[A-Z][A-Z0-9&]{1,9}\b")
+# Small words a long form may skip: "reinforcement learning from human feedback" is RLHF.
+LINKING_WORDS = frozenset("a an and for from in of on the to with".split())
+
+
+def acronyms(texts: Iterable[str]) -> dict[str, str]:
+    """Acronyms the texts define, with their long forms ("RLHF" -> "reinforcement learning from human
+    feedback"); the first definition found wins."""
+    found: dict[str, str] = {}
+    for text in texts:
+        for match in ACRONYM_AFTER.finditer(text):
+            long_form = _long_form_before(text[: match.start()], match.group(1))
+            if long_form:
+                found.setdefault(match.group(1), long_form)
+        for match in ACRONYM_BEFORE.finditer(text):
+            acronym, long_form = match.group(1), match.group(2).strip()
+            if _spells(acronym, long_form.split(), strict=False):
+                found.setdefault(acronym, long_form)
+    return {acronym: " ".join(long_form.split()) for acronym, long_form in found.items()}
+
+
+def _long_form_before(before: str, acronym: str) -> str | None:
+    """The shortest run of words just before "(ACRONYM)" whose initials spell it."""
+    before = before[-200:].rstrip()
+    words = list(re.finditer(r"[A-Za-z][\w&'-]*", before))
+    for count in range(2, min(len(words), 2 * len(acronym) + 2) + 1):
+        first = words[-count]
+        candidate = [w.group() for w in words[-count:]]
+        if first.group().lower() not in LINKING_WORDS and _spells(acronym, candidate, strict=True):
+            return before[first.start() :]
+    return None
+
+
+def _spells(acronym: str, words: Sequence[str], strict: bool) -> bool:
+    """Whether the words' initials spell the acronym's letters: all of them in order, the first word
+    giving the first letter (strict), or all but one (a long form in brackets after its acronym, as
+    "XLA (Accelerated Linear Algebra)")."""
+    letters = [c.lower() for c in acronym if c.isalpha()]
+    initials = [
+        w[0].lower() for part in words for w in part.split("-") if w and w.lower() not in LINKING_WORDS
+    ]
+    if len(letters) < 2 or not initials or len(initials) > 2 * len(letters):
+        return False
+    if strict:
+        return initials == letters
+    return _common_subsequence(letters, initials) >= max(2, len(letters) - 1)
+
+
+def _common_subsequence(a: Sequence[str], b: Sequence[str]) -> int:
+    """Length of the longest common subsequence (the inputs are a few letters long)."""
+    lengths = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    for i, x in enumerate(a):
+        for j, y in enumerate(b):
+            lengths[i + 1][j + 1] = lengths[i][j] + 1 if x == y else max(lengths[i][j + 1], lengths[i + 1][j])
+    return lengths[-1][-1]
+
+
 class LexicalIndex:
     """How often each term occurs in each passage: a sparse passages x terms matrix stored by column
     (a question reads only its own terms' columns), as three arrays: column c's entries are
@@ -65,8 +125,10 @@ class LexicalIndex:
         rows: np.ndarray,
         counts: np.ndarray,
         passages: int,
+        defined: dict[str, str] | None = None,
     ) -> None:
         self.vocabulary = vocabulary
+        self.acronyms = defined or {}
         self.starts = starts.astype(np.int64)
         self.rows = rows.astype(np.int32)
         self.counts = counts.astype(np.float32)
@@ -111,7 +173,22 @@ class LexicalIndex:
         column_of_entry = renumbered[column_of_entry]
         order = np.argsort(column_of_entry, kind="stable")
         starts = np.concatenate([[0], np.cumsum(np.bincount(column_of_entry, minlength=len(vocabulary)))])
-        return cls(vocabulary, starts, row_of_entry[order], count_of_entry[order], len(texts))
+        return cls(
+            vocabulary, starts, row_of_entry[order], count_of_entry[order], len(texts), acronyms(texts)
+        )
+
+    def expand(self, question: str) -> str:
+        """The question with the long form of each acronym the knowledge base defines, for the model,
+        which can't read most acronyms: "What is RLHF?" -> "What is RLHF (reinforcement learning from
+        human feedback)?" ("What is RLHF?" scored 0.43 against the passage defining it)."""
+
+        def spelled_out(match: re.Match[str]) -> str:
+            long_form = self.acronyms.get(match.group())
+            if long_form is None or long_form.lower() in question.lower():
+                return match.group()
+            return f"{match.group()} ({long_form})"
+
+        return ACRONYM_WORD.sub(spelled_out, question)
 
     def by_row(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The same matrix stored by row: (row starts, columns, counts)."""
@@ -152,6 +229,8 @@ class LexicalIndex:
                 rows=self.rows,
                 counts=self.counts,
                 passages=np.array(self.passage_count, dtype=np.int64),
+                acronyms=np.array(list(self.acronyms), dtype=np.str_),
+                long_forms=np.array(list(self.acronyms.values()), dtype=np.str_),
             )
 
     @classmethod
@@ -160,6 +239,8 @@ class LexicalIndex:
             words: list[str] = stored["terms"].tolist()
             starts, rows, counts = stored["starts"], stored["rows"], stored["counts"]
             passages = int(stored["passages"])
+            defined = dict(zip(stored["acronyms"].tolist(), stored["long_forms"].tolist(), strict=True))
         if len(starts) != len(words) + 1 or len(rows) != len(counts) or starts[-1] != len(rows):
             raise ValueError(f"{path.name}: inconsistent lexical arrays")
-        return cls({word: column for column, word in enumerate(words)}, starts, rows, counts, passages)
+        vocabulary = {word: column for column, word in enumerate(words)}
+        return cls(vocabulary, starts, rows, counts, passages, defined)

@@ -156,7 +156,7 @@ class KnowledgeBase:
         """Answer several questions with one encode call (the bot batches questions that arrive together)."""
         cleaned = [self.clean_question(q) for q in questions]
         searcher = self.searcher  # one generation for the whole batch, even if a swap happens meanwhile
-        vectors = self.embedder.encode(cleaned)
+        vectors = searcher.encode(cleaned)
         results = [
             searcher.search_encoded(q, vector, k or self.top_k)
             for q, vector in zip(cleaned, vectors, strict=True)

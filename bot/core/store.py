@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 # Bump when the files or the chunking change: an incremental build reuses the previous passages of
 # unchanged articles, and a different version makes it start from scratch.
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 CURRENT_FILE = "CURRENT"
 MANIFEST_FILE = "manifest.json"
 FAISS_FILE = "vectors.faiss"

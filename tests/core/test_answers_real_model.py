@@ -23,6 +23,8 @@ EXPECTED = [
     # Names the model reads poorly, each with a section of its own.
     ("What is XLA?", "jax.md", "Accelerated Linear Algebra"),
     ("What is torch.compile?", "pytorch.md", "TorchDynamo"),
+    # An acronym the model can't read, spelled out from the article that defines it (0.43 before).
+    ("What is RLHF?", "chatgpt.md", "reward model"),
 ]
 
 
@@ -76,7 +78,7 @@ def test_multi_view_rescoring_matches_exhaustive_scoring(kb):
 
 def test_the_shipped_question_set_stays_answered(kb):
     """bench/shipped-kb: questions users ask about the shipped articles. Editing an article must not
-    quietly cost answers (measured when written: recall@5 1.0, answered 0.968, refused 0.846)."""
+    quietly cost answers (measured when written: recall@5 1.0, answered 0.984, refused 0.846)."""
     from bot.core.evaluation import evaluate, read_questions
 
     bench = KNOWLEDGE.parent / "bench" / "shipped-kb"

@@ -60,3 +60,30 @@ def test_reused_counts_equal_counting_again_and_skip_tokenizing(index, monkeypat
     assert set(reused.vocabulary) == set(fresh.vocabulary)  # the removed passage's words are gone
     for question in ("How do I save a PyTorch model?", "XLA on TPUs", "Keras fit"):
         assert np.allclose(reused.coverage(question), fresh.coverage(question))
+
+
+def test_acronyms_defined_either_way_round_are_found_and_others_are_not():
+    from bot.core.lexical import acronyms
+
+    found = acronyms(
+        [
+            "Models learn from reinforcement learning from human feedback (RLHF) after pre-training.",
+            "JAX compiles with XLA (Accelerated Linear Algebra). Track runs with Weights & Biases (W&B).",
+            "The GPU (see the setup guide) must be visible. Use a CPU (for small models).",
+        ]
+    )
+    assert found == {
+        "RLHF": "reinforcement learning from human feedback",
+        "XLA": "Accelerated Linear Algebra",
+        "W&B": "Weights & Biases",
+    }
+
+
+def test_questions_get_the_long_form_of_a_defined_acronym_once(tmp_path):
+    index = LexicalIndex.build(["It is trained with reinforcement learning from human feedback (RLHF)."])
+    assert index.expand("What is RLHF?") == "What is RLHF (reinforcement learning from human feedback)?"
+    spelled = "Is RLHF the same as reinforcement learning from human feedback?"
+    assert index.expand(spelled) == spelled
+    assert index.expand("What is XLA?") == "What is XLA?"
+    index.save(tmp_path / "lexical.npz")
+    assert LexicalIndex.load(tmp_path / "lexical.npz").acronyms == index.acronyms
