@@ -15,6 +15,9 @@ the question's length, so it can join a confidence: a question whose rare words 
 (a library the knowledge base never mentions) gets little coverage anywhere. Unlike a plain BM25 rank,
 this is an absolute measure, which is why it is computed here and not with a BM25 library: those expose
 ranks and raw sums, not per-term weights and the question's own total.
+
+The index also keeps the acronyms the passages define, so that a question can be embedded with their
+long forms spelled out (LexicalIndex.expand).
 """
 
 from __future__ import annotations
@@ -88,9 +91,9 @@ def _long_form_before(before: str, acronym: str) -> str | None:
 
 
 def _spells(acronym: str, words: Sequence[str], strict: bool) -> bool:
-    """Whether the words' initials spell the acronym's letters: all of them in order, the first word
-    giving the first letter (strict), or all but one (a long form in brackets after its acronym, as
-    "XLA (Accelerated Linear Algebra)")."""
+    """Whether the words' initials (linking words aside) spell the acronym: exactly (strict), or all its
+    letters but one, in order (a long form in brackets after its acronym: "XLA (Accelerated Linear
+    Algebra)")."""
     letters = [c.lower() for c in acronym if c.isalpha()]
     initials = [
         w[0].lower() for part in words for w in part.split("-") if w and w.lower() not in LINKING_WORDS
