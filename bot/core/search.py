@@ -51,16 +51,23 @@ RANKING_LEXICAL_WEIGHT = 0.1
 CONFIDENCE_LEXICAL_WEIGHT = 0.2
 
 
+def ranking_score(dense: float, lexical: float) -> float:
+    return dense + RANKING_LEXICAL_WEIGHT * lexical
+
+
 @dataclass(frozen=True)
 class Hit:
-    """A retrieved passage. `score` ranks it: `dense` (its view similarity to the question, in [-1, 1])
-    plus RANKING_LEXICAL_WEIGHT times `lexical` (the question's coverage of its words, in [0, 1))."""
+    """A retrieved passage: `dense` is its view similarity to the question, in [-1, 1], and `lexical`
+    the question's coverage of its words, in [0, 1); `score` ranks it (see the module docstring)."""
 
     passage: Passage
-    score: float
     rank: int
     dense: float
     lexical: float
+
+    @property
+    def score(self) -> float:
+        return ranking_score(self.dense, self.lexical)
 
     @property
     def confidence(self) -> float:
@@ -79,7 +86,7 @@ def passage_score(view_vectors: np.ndarray, query: np.ndarray) -> float:
 
 
 class Searcher:
-    """Dense multi-view retrieval over one loaded index generation."""
+    """Multi-view dense retrieval with lexical coverage, over one loaded index generation."""
 
     def __init__(self, store: IndexStore, embedder: Embedder) -> None:
         self.store = store
@@ -104,19 +111,13 @@ class Searcher:
         coverage = self.store.lexical.coverage(question)
         candidates = dict.fromkeys(int(self.store.view_passage[v]) for v in view_rows[0] if v >= 0)
         candidates.update(dict.fromkeys(best_rows(coverage, LEXICAL_CANDIDATES)))
-        scored = sorted(
-            (
-                (dense + RANKING_LEXICAL_WEIGHT * float(coverage[row]), dense, float(coverage[row]), row)
-                for row in candidates
-                for dense in (passage_score(self.store.view_vectors(row), query),)
-            ),
-            key=lambda scores: -scores[0],
-        )[:k]
-        passages = self.store.passages([row for *_, row in scored])
-        return [
-            Hit(passage, score, rank, dense, lexical)
-            for rank, (passage, (score, dense, lexical, _)) in enumerate(zip(passages, scored, strict=True))
-        ]
+        scores = {
+            row: (passage_score(self.store.view_vectors(row), query), float(coverage[row]))
+            for row in candidates
+        }
+        best = sorted(scores, key=lambda row: -ranking_score(*scores[row]))[:k]
+        passages = self.store.passages(best)
+        return [Hit(p, rank, *scores[row]) for rank, (p, row) in enumerate(zip(passages, best, strict=True))]
 
 
 def best_rows(scores: np.ndarray, count: int) -> list[int]:

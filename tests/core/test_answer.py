@@ -7,7 +7,7 @@ from bot.core.search import Hit
 
 def hit(text: str, score: float, rank: int = 0, title: str = "PyTorch", path: str = "pytorch.md") -> Hit:
     passage = Passage(f"id{rank}", path, title, "History", text, "https://pytorch.org/", rank)
-    return Hit(passage, score, rank, dense=score, lexical=0.0)
+    return Hit(passage, rank, dense=score, lexical=0.0)
 
 
 TEXT = (

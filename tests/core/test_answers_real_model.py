@@ -61,7 +61,7 @@ def test_ask_many_equals_asking_one_by_one(kb):
 
 def test_multi_view_rescoring_matches_exhaustive_scoring(kb):
     """The candidate search must find the same best passage as scoring every passage exactly."""
-    from bot.core.search import RANKING_LEXICAL_WEIGHT, passage_score
+    from bot.core.search import passage_score, ranking_score
 
     store = kb.searcher.store
     question = "How do I save a PyTorch model?"
@@ -69,7 +69,7 @@ def test_multi_view_rescoring_matches_exhaustive_scoring(kb):
     coverage = store.lexical.coverage(question)
 
     def score(row: int) -> float:
-        return passage_score(store.view_vectors(row), query) + RANKING_LEXICAL_WEIGHT * float(coverage[row])
+        return ranking_score(passage_score(store.view_vectors(row), query), float(coverage[row]))
 
     exhaustive = max(range(len(store)), key=score)
     hit = kb.searcher.search_encoded(question, query, 1)[0]

@@ -85,7 +85,7 @@ def test_split_text_keeps_every_piece_within_the_limit():
 def test_more_sources_shows_only_the_passages_after_the_shown_ones():
     scores = [0.9 - i / 10 for i in range(4)]
     hits = tuple(
-        Hit(passage(f"T{i}", text="A long passage. " * 50), s, i, dense=s, lexical=0.0)
+        Hit(passage(f"T{i}", text="A long passage. " * 50), i, dense=s, lexical=0.0)
         for i, s in enumerate(scores)
     )
     embed = render.more_sources_embed(answer(hits=hits), shown=2)
