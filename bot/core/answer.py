@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -16,6 +17,10 @@ SENTENCE_MARGIN = 0.15
 SUPPORTING_MARGIN = 0.05
 MAX_SUGGESTIONS = 3
 NO_ANSWER = "I couldn't find an answer to that in the knowledge base."
+# A sentence that points back in its first words ("It works with...", "In PyTorch these are...") means
+# little without the sentence before it.
+MAX_CONTEXT_SENTENCES = 2
+REFERS_BACK = re.compile(r"^\W*(?:\S+\s+){0,2}?(?:it|its|they|their|them|this|these|those|such|both)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -121,6 +126,7 @@ def key_sentences(
     if len(chosen) == 1:
         # One sentence rarely says it all; the next one completes it, unless it asks a new question.
         chosen += [i for i in _next_in_passage(located, chosen[0]) if not is_question(located[i][2])]
+    chosen += _context_before(located, chosen)
     for index in sorted(chosen):
         if located[index][2].rstrip().endswith(":") and index + 1 not in chosen:
             chosen += _next_in_passage(located, index)  # "A quick check:" means nothing without the check
@@ -137,6 +143,23 @@ def _answers_instead_of_questions(located: Sequence[tuple[int, int, str]], chose
         else:
             answers.append(index)
     return list(dict.fromkeys(answers)) or chosen
+
+
+def _context_before(located: Sequence[tuple[int, int, str]], chosen: list[int]) -> list[int]:
+    """The sentences needed before each passage's first quoted sentence when it opens by pointing back
+    ("It was created at FAIR."), so that the quote says what "it" is."""
+    added: list[int] = []
+    for hit_rank in sorted({located[i][0] for i in chosen}):
+        first = min(i for i in chosen if located[i][0] == hit_rank)
+        for _ in range(MAX_CONTEXT_SENTENCES):
+            before = first - 1
+            if not REFERS_BACK.match(located[first][2]) or before < 0:
+                break
+            if located[before][0] != hit_rank or is_question(located[before][2]):
+                break
+            added.append(before)
+            first = before
+    return added
 
 
 def _next_in_passage(located: Sequence[tuple[int, int, str]], index: int) -> list[int]:

@@ -43,20 +43,44 @@ def test_answer_quotes_matching_sentences_and_cites_the_passage():
 
 
 def test_the_scorer_decides_over_shared_words():
+    text = "PyTorch is a deep-learning framework. PyTorch has a large community. Many papers use PyTorch."
+
     def scorer(sentences):
         return [0.9 if "community" in s else 0.1 for s in sentences]
 
-    chosen = key_sentences("Is it popular?", [hit(TEXT, 0.7)], scorer)
-    assert chosen[0] == "It has a large community."
+    chosen = key_sentences("Is PyTorch a popular framework?", [hit(text, 0.7)], scorer)
+    assert chosen[0] == "PyTorch has a large community."
     assert "PyTorch is a deep-learning framework." not in chosen
 
 
 def test_a_lone_best_sentence_is_completed_by_the_one_after_it():
+    text = "PyTorch is a deep-learning framework. FAIR created PyTorch. PyTorch has a large community."
+
     def scorer(sentences):
         return [0.9 if "created" in s else 0.1 for s in sentences]
 
-    chosen = key_sentences("Origin?", [hit(TEXT, 0.7)], scorer)
-    assert chosen == ["It was created at Meta's FAIR lab.", "It has a large community."]
+    chosen = key_sentences("Origin?", [hit(text, 0.7)], scorer)
+    assert chosen == ["FAIR created PyTorch.", "PyTorch has a large community."]
+
+
+def test_a_sentence_that_points_back_brings_the_sentences_it_points_to():
+    def scorer(sentences):
+        return [0.9 if "community" in s else 0.1 for s in sentences]
+
+    chosen = key_sentences("Is it popular?", [hit(TEXT, 0.7)], scorer)
+    assert chosen[:3] == [
+        "PyTorch is a deep-learning framework.",
+        "It was created at Meta's FAIR lab.",
+        "It has a large community.",
+    ]
+    long_way_back = "PyTorch is a framework. It is fast. It is free. It has a large community."
+    chosen = key_sentences("Is it popular?", [hit(long_way_back, 0.7)], scorer)
+    assert chosen == ["It is fast.", "It is free.", "It has a large community."]  # two back at most
+    after_a_question = 'Who uses it? "Is it popular?" It has a large community.'
+    chosen = key_sentences("Is it popular?", [hit(after_a_question, 0.7)], scorer)
+    assert chosen == ["It has a large community."]  # a question is not context
+    other_passage = [hit("PyTorch is a framework.", 0.7), hit("It has a large community.", 0.69, 1)]
+    assert key_sentences("Is it popular?", other_passage, scorer) == ["It has a large community."]
 
 
 def test_a_sentence_introducing_code_brings_the_code():
