@@ -76,9 +76,13 @@ def compose_answer(
         titles = tuple(dict.fromkeys(h.passage.title for h in hits))[:MAX_SUGGESTIONS]
         return Answer(question, False, NO_ANSWER, confidence, (), (), tuple(hits), titles)
     used = used_hits(hits)
-    sentences = key_sentences(question, used, scorer)
+    quoted = quoted_sentences(question, used, scorer)
+    sentences = [sentence for _, sentence in quoted]
+    # Cite the passages the answer quotes, not a close second it took nothing from.
+    quoting = {hit_rank for hit_rank, _ in quoted}
+    cited = [h for hit_rank, h in enumerate(used) if hit_rank in quoting] or used[:1]
     sources = tuple(
-        Source(h.passage.title, h.passage.section, h.passage.doc_path, h.passage.url, h.score) for h in used
+        Source(h.passage.title, h.passage.section, h.passage.doc_path, h.passage.url, h.score) for h in cited
     )
     return Answer(
         question, True, join_sentences(sentences), confidence, tuple(sentences), sources, tuple(hits)
@@ -97,7 +101,14 @@ def join_sentences(sentences: Sequence[str]) -> str:
 def key_sentences(
     question: str, hits: Sequence[Hit], scorer: SentenceScorer | None = None, limit: int = MAX_SENTENCES
 ) -> list[str]:
-    """The sentences of the best passages that answer the question best, in reading order.
+    """The sentences of the best passages that answer the question best, in reading order."""
+    return [sentence for _, sentence in quoted_sentences(question, hits, scorer, limit)]
+
+
+def quoted_sentences(
+    question: str, hits: Sequence[Hit], scorer: SentenceScorer | None = None, limit: int = MAX_SENTENCES
+) -> list[tuple[int, str]]:
+    """(index of the hit it comes from, sentence) for each sentence key_sentences quotes.
 
     Meaning (the scorer) counts most, shared words next; an opening sentence usually states its
     section's point, so it gets a head start, and the best passage's sentences one over the second's
@@ -130,7 +141,7 @@ def key_sentences(
     for index in sorted(chosen):
         if located[index][2].rstrip().endswith(":") and index + 1 not in chosen:
             chosen += _next_in_passage(located, index)  # "A quick check:" means nothing without the check
-    return [located[i][2] for i in sorted(set(chosen))]
+    return [(located[i][0], located[i][2]) for i in sorted(set(chosen))]
 
 
 def _answers_instead_of_questions(located: Sequence[tuple[int, int, str]], chosen: list[int]) -> list[int]:

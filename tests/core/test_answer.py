@@ -116,3 +116,13 @@ def test_a_close_second_passage_is_cited_too_and_a_distant_one_is_not():
     hits = [hit(TEXT, 0.70), hit("Meta released it in 2016.", 0.68, 1), hit("Far.", 0.40, 2)]
     answer = compose_answer("When did Meta create PyTorch?", hits, threshold=0.45)
     assert [s.score for s in answer.sources] == [0.70, 0.68]
+
+
+def test_a_close_second_passage_the_answer_quotes_nothing_from_is_not_cited():
+    def scorer(sentences):
+        return [0.9 if "created" in s else 0.1 for s in sentences]
+
+    hits = [hit(TEXT, 0.70), hit("Meta released it in 2016.", 0.68, 1, path="history.md")]
+    answer = compose_answer("Who created PyTorch?", hits, 0.45, scorer)
+    assert "Meta released it in 2016." not in answer.sentences
+    assert [s.path for s in answer.sources] == ["pytorch.md"]
