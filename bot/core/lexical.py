@@ -49,9 +49,39 @@ def _stemmer() -> Stemmer.Stemmer:
     return Stemmer.Stemmer("english", 500_000)
 
 
+# British spellings, rewritten to American ones before stemming, since the stemmer keeps them apart
+# ("optimiser" -> "optimis", "optimizer" -> "optim"). Three letters must come first, to spare "wise",
+# "raise", "four" and "hour"; words such as "precise" are rewritten too, harmlessly, since questions and
+# passages are rewritten alike.
+BRITISH_ENDINGS = (
+    (re.compile(r"(?<=[a-z]{3})is(e|es|ed|ing|er|ers|ation|ations)$"), r"iz\1"),
+    (re.compile(r"(?<=[a-z]{3})our(s|ed|ing|ite|ites|able)?$"), r"or\1"),
+    (re.compile(r"(?<=[a-z]{2})ys(e|es|ed|ing)$"), r"yz\1"),
+)
+
+
+def _american(word: str) -> str:
+    for pattern, replacement in BRITISH_ENDINGS:
+        word = pattern.sub(replacement, word)
+    return word
+
+
+def _words(text: str) -> list[str]:
+    """Lower-cased words, stopwords dropped; a dotted name also counts as its parts, so that
+    "GradientTape" finds `tf.GradientTape` and "torch.compile" finds "compile"."""
+    words = []
+    for word in WORD.findall(text.lower()):
+        if word in STOPWORDS:
+            continue
+        words.append(_american(word))
+        if "." in word:
+            words += [_american(part) for part in word.split(".") if len(part) > 1 and part not in STOPWORDS]
+    return words
+
+
 def terms(text: str) -> list[str]:
     """Stemmed, lower-cased words that carry meaning (stopwords dropped), in order."""
-    return _stemmer().stemWords([w for w in WORD.findall(text.lower()) if w not in STOPWORDS])
+    return _stemmer().stemWords(_words(text))
 
 
 # "reinforcement learning from human feedback (RLHF)" and "XLA (Accelerated Linear Algebra)".

@@ -39,9 +39,9 @@ from bot.errors import IndexCorrupt, IndexMismatch, IndexMissing
 
 log = logging.getLogger(__name__)
 
-# Bump when the files or the chunking change: an incremental build reuses the previous passages of
-# unchanged articles, and a different version makes it start from scratch.
-FORMAT_VERSION = 7
+# Bump when the files, the chunking or the lexical terms change: an incremental build reuses the
+# previous passages (and word counts) of unchanged articles, and a different version starts from scratch.
+FORMAT_VERSION = 8
 CURRENT_FILE = "CURRENT"
 MANIFEST_FILE = "manifest.json"
 FAISS_FILE = "vectors.faiss"

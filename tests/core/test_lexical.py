@@ -18,8 +18,20 @@ def index() -> LexicalIndex:
     return LexicalIndex.build(PASSAGES)
 
 
-def test_identifiers_stay_whole_and_stopwords_go():
-    assert terms("What does torch.compile do in C++?") == ["torch.compil", "c++"]
+def test_identifiers_stay_whole_beside_their_parts_and_stopwords_go():
+    assert terms("What does torch.compile do in C++?") == ["torch.compil", "torch", "compil", "c++"]
+    assert "gradienttap" in terms("Record it with tf.GradientTape.")
+    assert terms("e.g. this") == ["e.g"]  # one-letter parts are noise
+
+
+def test_british_and_american_spellings_meet():
+    assert terms("optimiser normalisation behaviour analyse") == terms(
+        "optimizer normalization behavior analyze"
+    )
+    assert terms("four hours wise raise") == ["four", "hour", "wise", "rais"]  # too short to be rewritten
+    index = LexicalIndex.build(["Layer normalisation keeps activations stable.", "Dropout zeroes units."])
+    american, british = index.coverage("What is layer normalization?"), index.coverage("layer normalisation")
+    assert np.allclose(american, british) and american[0] > 0.4 and american[1] == 0
 
 
 def test_a_rare_word_outweighs_the_common_words_around_it(index):
