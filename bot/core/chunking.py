@@ -201,10 +201,32 @@ def pack_blocks(blocks: tuple[str, ...], count_tokens: TokenCounter, budget: int
 def fit_block(block: str, count_tokens: TokenCounter, budget: int) -> list[str]:
     if count_tokens(block) <= budget:
         return [block]
+    if FENCE.match(block):
+        return split_code(block, count_tokens, budget)
     parts = (
         part for sentence in split_sentences(block) for part in split_words(sentence, count_tokens, budget)
     )
     return pack(parts, count_tokens, budget)
+
+
+def split_code(block: str, count_tokens: TokenCounter, budget: int) -> list[str]:
+    """A fenced code block too big for one passage, cut between lines (at blank lines where it can be)
+    into pieces that are fenced code blocks themselves, so that no piece reads as prose."""
+    opening, *body = block.splitlines()
+    closing = opening.strip()[:3]
+    if body and FENCE.match(body[-1]):
+        closing = body.pop().strip()
+    inner_budget = max(8, budget - count_tokens(f"{opening}\n{closing}"))
+    units: list[str] = []  # runs of lines between blank lines, cut further where one is too long
+    for run in "\n".join(body).split("\n\n"):
+        if count_tokens(run) <= inner_budget:
+            units.append(run)
+        else:
+            lines = (
+                part for line in run.splitlines() for part in split_words(line, count_tokens, inner_budget)
+            )
+            units += pack(lines, count_tokens, inner_budget, "\n")
+    return [f"{opening}\n{piece}\n{closing}" for piece in pack(units, count_tokens, inner_budget, "\n\n")]
 
 
 def split_words(sentence: str, count_tokens: TokenCounter, budget: int) -> list[str]:
@@ -214,16 +236,16 @@ def split_words(sentence: str, count_tokens: TokenCounter, budget: int) -> list[
     return pack(sentence.split(), count_tokens, budget)
 
 
-def pack(parts: Iterable[str], count_tokens: TokenCounter, budget: int) -> list[str]:
-    """Join consecutive parts with spaces, greedily, into pieces of at most `budget` tokens (a part
+def pack(parts: Iterable[str], count_tokens: TokenCounter, budget: int, separator: str = " ") -> list[str]:
+    """Join consecutive parts with `separator`, greedily, into pieces of at most `budget` tokens (a part
     longer than the budget on its own becomes a piece by itself)."""
     pieces: list[str] = []
     current: list[str] = []
     for part in parts:
-        if current and count_tokens(" ".join([*current, part])) > budget:
-            pieces.append(" ".join(current))
+        if current and count_tokens(separator.join([*current, part])) > budget:
+            pieces.append(separator.join(current))
             current = []
         current.append(part)
     if current:
-        pieces.append(" ".join(current))
+        pieces.append(separator.join(current))
     return pieces

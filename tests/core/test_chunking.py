@@ -83,3 +83,26 @@ def test_a_code_block_with_blank_lines_is_one_quotable_sentence():
     sentences = passage_sentences(text)
     assert sentences == ["Build it like this:", code, "Then train it.", "Then save it."]
     assert join_sentences(sentences[:2]) == f"Build it like this:\n{code}"  # lines kept, not joined
+
+
+def test_a_code_block_too_long_for_one_passage_is_cut_between_lines_into_fenced_blocks():
+    from bot.core.chunking import passage_sentences
+
+    setup = "\n".join(f"import module{n}" for n in range(12))
+    loop = "\n".join(f"step{n} = run(step{n - 1})" for n in range(1, 16))
+    long_line = "call(" + ", ".join(f"arg{n}" for n in range(60)) + ")"
+    code = f"```python\n{setup}\n\n{loop}\n{long_line}\n```"
+    passages = chunk_document(doc(f"## Code\nHere is the script:\n\n{code}"), words, max_tokens=40)
+
+    assert all(words(p.embedding_text) <= 40 for p in passages)
+    sentences = [s for p in passages for s in passage_sentences(p.text)]
+    assert sentences[0] == "Here is the script:"
+    pieces = sentences[1:]  # each quotable as one block of code, its lines kept
+    assert len(pieces) > 2
+    for piece in pieces:
+        lines = piece.splitlines()
+        assert lines[0] == "```python" and lines[-1] == "```"
+    assert pieces[0] == f"```python\n{setup}\n```"  # cut at the blank line first
+    kept = [line for piece in pieces for line in piece.splitlines() if not line.startswith("```")]
+    assert kept[: 12 + 15] == [*setup.splitlines(), *loop.splitlines()]
+    assert " ".join(kept[12 + 15 :]).split() == long_line.split()  # only an overlong line is cut by words
