@@ -30,6 +30,7 @@ class Source:
     path: str
     url: str | None
     score: float
+    passage_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,11 @@ class Answer:
     sources: tuple[Source, ...]
     hits: tuple[Hit, ...]
     suggestions: tuple[str, ...] = ()
+
+    def uncited_hits(self) -> list[Hit]:
+        """The retrieved passages the answer doesn't cite, best first (for "more sources")."""
+        cited = {source.passage_id for source in self.sources}
+        return [hit for hit in self.hits if hit.passage.id not in cited]
 
 
 def content_terms(text: str) -> set[str]:
@@ -82,7 +88,8 @@ def compose_answer(
     quoting = {hit_rank for hit_rank, _ in quoted}
     cited = [h for hit_rank, h in enumerate(used) if hit_rank in quoting] or used[:1]
     sources = tuple(
-        Source(h.passage.title, h.passage.section, h.passage.doc_path, h.passage.url, h.score) for h in cited
+        Source(h.passage.title, h.passage.section, h.passage.doc_path, h.passage.url, h.score, h.passage.id)
+        for h in cited
     )
     return Answer(
         question, True, join_sentences(sentences), confidence, tuple(sentences), sources, tuple(hits)

@@ -80,14 +80,15 @@ def no_answer_text(answer: Answer) -> str:
     return trim(text, CONTENT_LIMIT)
 
 
-def more_sources_embed(answer: Answer, shown: int) -> discord.Embed:
-    """The passages after the first `shown` sources, with a snippet each (the "More sources" button)."""
+def more_sources_embed(answer: Answer) -> discord.Embed:
+    """The passages the answer doesn't cite, with a snippet each (the "More sources" button), numbered
+    on from its sources."""
     embed = discord.Embed(title=trim(f"More sources: {answer.question}", EMBED_TITLE_LIMIT))
-    extra = answer.hits[shown:]
+    extra = answer.uncited_hits()
     if not extra:
         embed.description = "There are no further passages on this."
         return embed
-    for number, hit in enumerate(extra[:5], shown + 1):
+    for number, hit in enumerate(extra[:5], len(answer.sources) + 1):
         p = hit.passage
         name = trim(f"{number}. {p.title} — {p.section} ({hit.score:.0%})", EMBED_FIELD_NAME_LIMIT)
         snippet = trim(" ".join(p.text.split()), SNIPPET_CHARS)

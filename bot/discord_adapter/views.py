@@ -98,9 +98,8 @@ class MoreSourcesButton(discord.ui.DynamicItem[discord.ui.Button], template=r"qa
             await interaction.followup.send("That question is too old to look up again.", ephemeral=True)
             return
         answer = await bot.batcher.ask(question, MORE_SOURCES_K)
-        shown = len(answer.sources)
         await interaction.followup.send(
-            embed=render.more_sources_embed(answer, shown), ephemeral=True, allowed_mentions=NONE
+            embed=render.more_sources_embed(answer), ephemeral=True, allowed_mentions=NONE
         )
 
 

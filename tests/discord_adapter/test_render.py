@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.core.answer import Answer, Source
 from bot.core.chunking import Passage
 from bot.core.indexer import BuildReport
@@ -82,16 +84,23 @@ def test_split_text_keeps_every_piece_within_the_limit():
     assert all(len(p) <= 2000 for p in pieces) and " ".join(pieces).split() == text.split()
 
 
-def test_more_sources_shows_only_the_passages_after_the_shown_ones():
+def test_more_sources_shows_only_the_passages_the_answer_does_not_cite():
     scores = [0.9 - i / 10 for i in range(4)]
     hits = tuple(
         Hit(passage(f"T{i}", text="A long passage. " * 50), i, dense=s, lexical=0.0)
         for i, s in enumerate(scores)
     )
-    embed = render.more_sources_embed(answer(hits=hits), shown=2)
+    hits = tuple(Hit(replace(h.passage, id=f"p{i}"), i, h.dense, h.lexical) for i, h in enumerate(hits))
+
+    def cites(*rows):
+        return tuple(Source(f"T{r}", "Intro", f"T{r}.md", None, scores[r], f"p{r}") for r in rows)
+
+    embed = render.more_sources_embed(answer(hits=hits, sources=cites(0, 1)))
     assert [f.name.split(" ")[0] for f in embed.fields] == ["3.", "4."]
     assert all(len(f.value) <= render.EMBED_FIELD_VALUE_LIMIT for f in embed.fields)
-    assert "no further" in render.more_sources_embed(answer(hits=hits[:1]), shown=2).description
+    skipped_second = render.more_sources_embed(answer(hits=hits, sources=cites(1)))
+    assert [f.name.split(" — ")[0] for f in skipped_second.fields] == ["2. T0", "3. T2", "4. T3"]
+    assert "no further" in render.more_sources_embed(answer(hits=hits[:1], sources=cites(0))).description
 
 
 def test_article_pages():

@@ -43,7 +43,8 @@ async def test_more_sources_lists_the_next_passages_privately(emu, start_bot):
         assert more.callback_type == 5 and more.callback_data["flags"] & 64
         [embed] = more.answer["embeds"]
         assert embed["title"].startswith("More sources") and len(embed["fields"]) >= 2
-        assert embed["fields"][0]["name"].startswith("3. ")  # after the sources already shown
+        cited = message["embeds"][0]["fields"][0]["value"].count("\n") + 1  # the answer's sources
+        assert embed["fields"][0]["name"].startswith(f"{cited + 1}. ")  # numbered on from them
 
 
 async def test_delete_is_refused_to_others_and_done_for_the_asker(emu, start_bot):
