@@ -14,6 +14,7 @@ from tests.fakes import HashingEmbedder
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO = Path(__file__).resolve().parent.parent
 KNOWLEDGE = REPO / "knowledge"
+SHIPPED_ARTICLES = len(list(KNOWLEDGE.glob("*.md")))
 
 
 def hard_time_limit(seconds: int):

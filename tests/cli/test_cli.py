@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import EXIT_ERROR, EXIT_SKIPPED, cli
-from tests.conftest import KNOWLEDGE, MODEL_CACHE, TEST_BACKEND
+from tests.conftest import KNOWLEDGE, MODEL_CACHE, SHIPPED_ARTICLES, TEST_BACKEND
 
 
 def invoke(*args: str, input: str | None = None):
@@ -70,7 +70,7 @@ def test_index_reports_skipped_files_and_exits_with_skipped_status(tmp_path):
     result = invoke("index", "--knowledge", str(knowledge), "--index", str(tmp_path / "i"))
     assert result.exit_code == EXIT_SKIPPED
     assert "skipped broken.md: bad front matter" in result.output
-    assert "14 articles" in result.output and " reused, 1 skipped" in result.output
+    assert f"{SHIPPED_ARTICLES} articles" in result.output and " reused, 1 skipped" in result.output
 
 
 @pytest.mark.model

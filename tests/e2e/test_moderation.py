@@ -7,6 +7,7 @@ import threading
 
 import pytest
 
+from tests.conftest import SHIPPED_ARTICLES
 from tests.e2e.helpers import ANSWER_TIMEOUT, message_of, slash
 
 pytestmark = pytest.mark.e2e
@@ -49,7 +50,9 @@ async def test_reindex_reports_what_changed(emu, start_bot, kb, storage):
 async def test_manage_server_permission_makes_a_moderator(emu, start_bot):
     async with start_bot():
         record = await kb_command(emu, emu.world.manager, "list")
-        assert record.callback_data["embeds"][0]["title"].startswith("Knowledge base: 14 articles")
+        assert record.callback_data["embeds"][0]["title"].startswith(
+            f"Knowledge base: {SHIPPED_ARTICLES} articles"
+        )
 
 
 async def test_add_saves_a_valid_article_and_reindexes(emu, start_bot, kb):
@@ -110,7 +113,7 @@ async def test_remove_offers_titles_and_moves_the_article_to_the_trash(emu, star
         await typing.wait(ANSWER_TIMEOUT)
         choices = typing.callback_data["choices"]
         keras = [c for c in choices if c["value"] == "keras.md"]
-        assert keras and "Keras" in keras[0]["name"] and len(choices) < 14
+        assert keras and "Keras" in keras[0]["name"] and len(choices) < SHIPPED_ARTICLES
         record = await kb_command(emu, w.mod, "remove", {"article": "keras.md"})
         assert "Moved `keras.md` to `.trash/" in record.content and "Removed: `keras.md`" in record.content
     assert not (kb.knowledge_dir / "keras.md").exists()
