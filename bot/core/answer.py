@@ -19,8 +19,19 @@ MAX_SUGGESTIONS = 3
 NO_ANSWER = "I couldn't find an answer to that in the knowledge base."
 # A sentence that points back in its first words ("It works with...", "In PyTorch these are...") means
 # little without the sentence before it.
-MAX_CONTEXT_SENTENCES = 2
 REFERS_BACK = re.compile(r"^\W*(?:\S+\s+){0,2}?(?:it|its|they|their|them|this|these|those|such|both)\b", re.I)
+MAX_CONTEXT_SENTENCES = 2
+# "What is JAX?" asks for a definition, and the sentence that gives one opens "JAX is ...": no comma
+# before the verb, and not a phrase like "In PyTorch the model is ...".
+DEFINITION_QUESTION = re.compile(
+    r"^\s*(?:what|who)(?:\s+|'|’)(?:is|are|was|were|s|does)\s+(?P<subject>.+?)(?:\s+mean)?\s*\??\s*$", re.I
+)
+DEFINITION_OPENING = re.compile(
+    r"^(?!(?:in|on|for|with|at|by|from|to|as|when|if|like|unlike|after|before|since|while)\b)"
+    r"(?P<subject>[^.;:,]{1,80}?)\s+(?:is|are|was|were|means|refers to|stands for)\s",
+    re.I,
+)
+DEFINITION_BONUS = 0.15
 
 
 @dataclass(frozen=True)
@@ -120,7 +131,9 @@ def quoted_sentences(
     Meaning (the scorer) counts most, shared words next; an opening sentence usually states its
     section's point, so it gets a head start, and the best passage's sentences one over the second's
     (at 0.05 rather than 0.1, "What is a scikit-learn pipeline?" was answered only with a FAQ's aside
-    that mentions pipelines). Code blocks are kept whole, as one "sentence".
+    that mentions pipelines). A "What is X?" question favours the sentence that opens "X is ..." ("What
+    is JAX?" was answered with JAX's history, the model's closest sentence). Code blocks are kept
+    whole, as one "sentence".
     """
     wanted = content_terms(question)
     located = [
@@ -131,11 +144,13 @@ def quoted_sentences(
     if not located:
         return []
     meaning = list(scorer([s for _, _, s in located])) if scorer else [0.0] * len(located)
+    subject = defined_subject(question)
     weights = [
         similarity
         + 0.3 * len(wanted & content_terms(sentence)) / (len(wanted) or 1)
         + 0.1 / (1 + position)
         - 0.1 * hit_rank
+        + (DEFINITION_BONUS if subject and defines(sentence, subject) else 0.0)
         for similarity, (hit_rank, position, sentence) in zip(meaning, located, strict=True)
     ]
     ranked = sorted(range(len(located)), key=lambda i: -weights[i])
@@ -161,6 +176,18 @@ def _answers_instead_of_questions(located: Sequence[tuple[int, int, str]], chose
         else:
             answers.append(index)
     return list(dict.fromkeys(answers)) or chosen
+
+
+def defined_subject(question: str) -> set[str]:
+    """The terms of what a "What is X?" question asks to have defined (empty for other questions)."""
+    match = DEFINITION_QUESTION.match(question)
+    return content_terms(match.group("subject")) if match else set()
+
+
+def defines(sentence: str, subject: set[str]) -> bool:
+    """Whether the sentence opens as a definition of the subject: "JAX is an open-source library..."."""
+    match = DEFINITION_OPENING.match(sentence)
+    return bool(match) and subject <= content_terms(match.group("subject"))
 
 
 def _context_before(located: Sequence[tuple[int, int, str]], chosen: list[int]) -> list[int]:

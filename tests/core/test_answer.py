@@ -126,3 +126,24 @@ def test_a_close_second_passage_the_answer_quotes_nothing_from_is_not_cited():
     answer = compose_answer("Who created PyTorch?", hits, 0.45, scorer)
     assert "Meta released it in 2016." not in answer.sentences
     assert [s.path for s in answer.sources] == ["pytorch.md"]
+
+
+def test_a_what_is_question_prefers_the_sentence_that_defines_its_subject():
+    text = "JAX is a library for array programs. Google uses it widely. JAX grew out of research at Google."
+
+    def scorer(sentences):  # the model likes the history sentence better
+        return [0.9 if "grew" in s else 0.6 if "library" in s else 0.1 for s in sentences]
+
+    assert "JAX is a library for array programs." in key_sentences("What is JAX?", [hit(text, 0.7)], scorer)
+    history = key_sentences("Where did JAX come from?", [hit(text, 0.7)], scorer)
+    assert history == ["JAX grew out of research at Google."]
+
+
+def test_definition_questions_and_definitions_are_recognised():
+    from bot.core.answer import defined_subject, defines
+
+    assert defined_subject("What is JAX?") == {"jax"} == defined_subject("what's JAX")
+    assert defined_subject("What does BPE mean?") == {"bpe"}
+    assert defined_subject("How do I install JAX?") == set()
+    assert defines("XLA (Accelerated Linear Algebra) is a compiler.", {"xla"})
+    assert not defines("In JAX, devices are listed by jax.devices().", {"jax"})
