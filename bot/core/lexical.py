@@ -34,8 +34,9 @@ import Stemmer
 
 K1 = 1.2
 B = 0.75
-# Words: letters first, then identifier characters, so `torch.compile`, `bfloat16` and `C++` stay whole.
-WORD = re.compile(r"[A-Za-z][A-Za-z0-9_+#.-]*[A-Za-z0-9+#]|[A-Za-z0-9]")
+# Words: a letter (of any alphabet: "François", "Müller") first, then identifier characters, so
+# `torch.compile`, `bfloat16` and `C++` stay whole.
+WORD = re.compile(r"[^\W\d_][\w+#.-]*(?:[^\W_]|[+#])|[^\W_]")
 STOPWORDS = frozenset(
     "a an and are as at be by can could do does did for from has have how i if in into is it its me "
     "my of on or so than that the their then there these this to was what when where which who why "

@@ -22,6 +22,7 @@ def test_identifiers_stay_whole_beside_their_parts_and_stopwords_go():
     assert terms("What does torch.compile do in C++?") == ["torch.compil", "torch", "compil", "c++"]
     assert "gradienttap" in terms("Record it with tf.GradientTape.")
     assert terms("e.g. this") == ["e.g"]  # one-letter parts are noise
+    assert terms("Who is François Chollet?") == ["françoi", "chollet"]  # not "fran", "oi"
 
 
 def test_british_and_american_spellings_meet():
