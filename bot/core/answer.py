@@ -41,7 +41,7 @@ class Source:
     path: str
     url: str | None
     score: float
-    passage_id: str = ""
+    passage_ids: tuple[str, ...] = ()  # the passages of this section the answer quotes
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class Answer:
 
     def uncited_hits(self) -> list[Hit]:
         """The retrieved passages the answer doesn't cite, best first (for "more sources")."""
-        cited = {source.passage_id for source in self.sources}
+        cited = {passage_id for source in self.sources for passage_id in source.passage_ids}
         return [hit for hit in self.hits if hit.passage.id not in cited]
 
 
@@ -98,12 +98,28 @@ def compose_answer(
     # Cite the passages the answer quotes, not a close second it took nothing from.
     quoting = {hit_rank for hit_rank, _ in quoted}
     cited = [h for hit_rank, h in enumerate(used) if hit_rank in quoting] or used[:1]
-    sources = tuple(
-        Source(h.passage.title, h.passage.section, h.passage.doc_path, h.passage.url, h.score, h.passage.id)
-        for h in cited
-    )
+    sources = cite(cited)
     return Answer(
         question, True, join_sentences(sentences), confidence, tuple(sentences), sources, tuple(hits)
+    )
+
+
+def cite(hits: Sequence[Hit]) -> tuple[Source, ...]:
+    """One source per article section, in the order of the hits; two passages of one section (a long
+    section is split) are one source."""
+    by_section: dict[tuple[str, str], list[Hit]] = {}
+    for hit in hits:
+        by_section.setdefault((hit.passage.doc_path, hit.passage.section), []).append(hit)
+    return tuple(
+        Source(
+            group[0].passage.title,
+            group[0].passage.section,
+            group[0].passage.doc_path,
+            group[0].passage.url,
+            max(h.score for h in group),
+            tuple(h.passage.id for h in group),
+        )
+        for group in by_section.values()
     )
 
 
@@ -163,7 +179,29 @@ def quoted_sentences(
     for index in sorted(chosen):
         if located[index][2].rstrip().endswith(":") and index + 1 not in chosen:
             chosen += _next_in_passage(located, index)  # "A quick check:" means nothing without the check
-    return [(located[i][0], located[i][2]) for i in sorted(set(chosen))]
+        if is_code(located[index][2]) and index - 1 not in chosen:
+            chosen += [
+                i for i in _previous_in_passage(located, index) if located[i][2].rstrip().endswith(":")
+            ]
+    # Reading order: passages of one article in the article's order, articles in rank order.
+    first_rank: dict[str, int] = {}
+    for rank, hit in enumerate(hits):
+        first_rank.setdefault(hit.passage.doc_path, rank)
+
+    def reading_order(index: int) -> tuple[int, int, int]:
+        passage = hits[located[index][0]].passage
+        return (first_rank[passage.doc_path], passage.ordinal, located[index][1])
+
+    return [(located[i][0], located[i][2]) for i in sorted(set(chosen), key=reading_order)]
+
+
+def is_code(sentence: str) -> bool:
+    return sentence.startswith(("```", "~~~"))
+
+
+def _previous_in_passage(located: Sequence[tuple[int, int, str]], index: int) -> list[int]:
+    before = index - 1
+    return [before] if before >= 0 and located[before][0] == located[index][0] else []
 
 
 def _answers_instead_of_questions(located: Sequence[tuple[int, int, str]], chosen: list[int]) -> list[int]:
@@ -192,18 +230,19 @@ def defines(sentence: str, subject: set[str]) -> bool:
 
 def _context_before(located: Sequence[tuple[int, int, str]], chosen: list[int]) -> list[int]:
     """The sentences needed before each passage's first quoted sentence when it opens by pointing back
-    ("It was created at FAIR."), so that the quote says what "it" is."""
+    ("It was created at FAIR."), so that the quote says what "it" is, or is bare code, so that the
+    code comes with the words that introduce it."""
     added: list[int] = []
     for hit_rank in sorted({located[i][0] for i in chosen}):
         first = min(i for i in chosen if located[i][0] == hit_rank)
         for _ in range(MAX_CONTEXT_SENTENCES):
-            before = first - 1
-            if not REFERS_BACK.match(located[first][2]) or before < 0:
+            before = _previous_in_passage(located, first)
+            opening = located[first][2]
+            needs_context = bool(REFERS_BACK.match(opening)) or is_code(opening)
+            if not before or not needs_context or is_question(located[before[0]][2]):
                 break
-            if located[before][0] != hit_rank or is_question(located[before][2]):
-                break
-            added.append(before)
-            first = before
+            added += before
+            first = before[0]
     return added
 
 

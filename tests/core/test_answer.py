@@ -113,7 +113,7 @@ def test_a_question_in_the_text_is_replaced_by_the_answer_after_it():
 
 
 def test_a_close_second_passage_is_cited_too_and_a_distant_one_is_not():
-    hits = [hit(TEXT, 0.70), hit("Meta released it in 2016.", 0.68, 1), hit("Far.", 0.40, 2)]
+    hits = [hit(TEXT, 0.70), hit("Meta released it in 2016.", 0.68, 1, path="meta.md"), hit("Far.", 0.40, 2)]
     answer = compose_answer("When did Meta create PyTorch?", hits, threshold=0.45)
     assert [s.score for s in answer.sources] == [0.70, 0.68]
 
@@ -147,3 +147,41 @@ def test_definition_questions_and_definitions_are_recognised():
     assert defined_subject("How do I install JAX?") == set()
     assert defines("XLA (Accelerated Linear Algebra) is a compiler.", {"xla"})
     assert not defines("In JAX, devices are listed by jax.devices().", {"jax"})
+
+
+def test_a_code_block_brings_the_sentence_that_introduces_it():
+    text = "Check the versions like this:\n\n```python\nimport torch\nprint(torch.version.cuda)\n```"
+
+    def scorer(sentences):  # the code resembles the question most
+        return [0.9 if "torch.version" in s else 0.1 for s in sentences]
+
+    chosen = key_sentences("What CUDA version does torch use?", [hit(text, 0.7)], scorer)
+    assert chosen[0] == "Check the versions like this:" and chosen[1].startswith("```python")
+    prose = "Torch is big. It prints the version.\n\n```python\nimport torch\nprint(torch.version.cuda)\n```"
+    chosen = key_sentences("What CUDA version does torch use?", [hit(prose, 0.7)], scorer)
+    assert chosen == ["Torch is big.", "It prints the version.", prose.split("\n\n")[1]]  # never bare code
+
+
+def test_sentences_from_two_passages_of_one_article_keep_the_article_order():
+    from dataclasses import replace
+
+    later = hit("The second step trains a reward model.", 0.70)
+    later = Hit(replace(later.passage, ordinal=5), 0, later.dense, later.lexical)
+    earlier = hit("The first step collects human rankings.", 0.69, rank=1)  # same article, ordinal 1
+    other = hit("Other frameworks differ.", 0.68, rank=2, path="other.md")
+
+    def scorer(sentences):
+        return [0.8 for _ in sentences]
+
+    chosen = key_sentences("How are the steps done?", [later, earlier, other], scorer)
+    assert chosen[:2] == ["The first step collects human rankings.", "The second step trains a reward model."]
+
+
+def test_two_quoted_passages_of_one_section_are_one_source():
+    first = hit("Subclass Dataset and define two methods.", 0.70)
+    second = hit("Wrap it in a DataLoader for batches.", 0.69, rank=1)  # same article and section
+    answer = compose_answer("How do I load data?", [first, second], 0.45, lambda s: [0.8 for _ in s])
+    assert len(answer.sentences) == 2
+    [source] = answer.sources
+    assert source.passage_ids == ("id0", "id1") and source.score == first.score
+    assert answer.uncited_hits() == []

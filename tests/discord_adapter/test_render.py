@@ -93,7 +93,7 @@ def test_more_sources_shows_only_the_passages_the_answer_does_not_cite():
     hits = tuple(Hit(replace(h.passage, id=f"p{i}"), i, h.dense, h.lexical) for i, h in enumerate(hits))
 
     def cites(*rows):
-        return tuple(Source(f"T{r}", "Intro", f"T{r}.md", None, scores[r], f"p{r}") for r in rows)
+        return tuple(Source(f"T{r}", "Intro", f"T{r}.md", None, scores[r], (f"p{r}",)) for r in rows)
 
     embed = render.more_sources_embed(answer(hits=hits, sources=cites(0, 1)))
     assert [f.name.split(" ")[0] for f in embed.fields] == ["3.", "4."]
