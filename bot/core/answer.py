@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bot.core.chunking import passage_sentences
+from bot.core.chunking import is_fenced_code, passage_sentences
 from bot.core.lexical import terms
 from bot.core.search import Hit
 
@@ -127,7 +127,7 @@ def join_sentences(sentences: Sequence[str]) -> str:
     """Prose joined by spaces; a code block on lines of its own, where Markdown renders it as one."""
     text = ""
     for sentence in sentences:
-        block = sentence.startswith("```") or text.endswith("```")
+        block = is_fenced_code(sentence) or text.endswith(("```", "~~~"))
         text += ("\n" if block else " ") + sentence if text else sentence
     return text
 
@@ -179,7 +179,7 @@ def quoted_sentences(
     for index in sorted(chosen):
         if located[index][2].rstrip().endswith(":") and index + 1 not in chosen:
             chosen += _next_in_passage(located, index)  # "A quick check:" means nothing without the check
-        if is_code(located[index][2]) and index - 1 not in chosen:
+        if is_fenced_code(located[index][2]) and index - 1 not in chosen:
             chosen += [
                 i for i in _previous_in_passage(located, index) if located[i][2].rstrip().endswith(":")
             ]
@@ -193,10 +193,6 @@ def quoted_sentences(
         return (first_rank[passage.doc_path], passage.ordinal, located[index][1])
 
     return [(located[i][0], located[i][2]) for i in sorted(set(chosen), key=reading_order)]
-
-
-def is_code(sentence: str) -> bool:
-    return sentence.startswith(("```", "~~~"))
 
 
 def _previous_in_passage(located: Sequence[tuple[int, int, str]], index: int) -> list[int]:
@@ -238,7 +234,7 @@ def _context_before(located: Sequence[tuple[int, int, str]], chosen: list[int]) 
         for _ in range(MAX_CONTEXT_SENTENCES):
             before = _previous_in_passage(located, first)
             opening = located[first][2]
-            needs_context = bool(REFERS_BACK.match(opening)) or is_code(opening)
+            needs_context = bool(REFERS_BACK.match(opening)) or is_fenced_code(opening)
             if not before or not needs_context or is_question(located[before[0]][2]):
                 break
             added += before

@@ -100,11 +100,16 @@ def text_blocks(text: str) -> list[str]:
     return blocks
 
 
+def is_fenced_code(text: str) -> bool:
+    """Whether the text is (or opens with) a fenced code block."""
+    return bool(FENCE.match(text))
+
+
 def passage_sentences(text: str) -> list[str]:
     """The sentences an answer may quote from a passage; a code block counts as one."""
     sentences: list[str] = []
     for block in text_blocks(text):
-        if block.lstrip().startswith(("```", "~~~", "    ")):
+        if is_fenced_code(block):
             sentences.append(block.strip())
         else:
             sentences.extend(split_sentences(" ".join(block.split())))
@@ -201,7 +206,7 @@ def pack_blocks(blocks: tuple[str, ...], count_tokens: TokenCounter, budget: int
 def fit_block(block: str, count_tokens: TokenCounter, budget: int) -> list[str]:
     if count_tokens(block) <= budget:
         return [block]
-    if FENCE.match(block):
+    if is_fenced_code(block):
         return split_code(block, count_tokens, budget)
     parts = (
         part for sentence in split_sentences(block) for part in split_words(sentence, count_tokens, budget)
