@@ -28,6 +28,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import faiss
@@ -158,19 +159,23 @@ class IndexStore:
             by_article.setdefault(passage.doc_path, []).append(passage)
         return by_article
 
+    @cached_property
+    def _view_hashes(self) -> dict[int, str]:
+        """Each view's row -> the hash of its text (read once: an incremental build asks twice)."""
+        with self._db_lock:
+            return dict(self._db.execute("SELECT row, text_hash FROM views").fetchall())
+
     def vectors_by_text_hash(self) -> dict[str, np.ndarray]:
         """Every vector of this generation (views and sentences) keyed by the hash of its text."""
         with self._db_lock:
-            views = self._db.execute("SELECT row, text_hash FROM views").fetchall()
             sentences = self._db.execute("SELECT row, text_hash FROM sentences").fetchall()
-        cache = {digest: np.array(self.embeddings[row]) for row, digest in views}
+        cache = {digest: np.array(self.embeddings[row]) for row, digest in self._view_hashes.items()}
         cache.update((digest, np.array(self.sentence_vectors[row])) for row, digest in sentences)
         return cache
 
     def passage_rows_by_text_hash(self) -> dict[str, int]:
         """Each passage's row keyed by the hash of its embedding text (its first view, see Passage.views)."""
-        with self._db_lock:
-            views = dict(self._db.execute("SELECT row, text_hash FROM views").fetchall())
+        views = self._view_hashes
         return {views[int(start)]: row for row, start in enumerate(self.view_start[:-1])}
 
     def sentence_vector(self, sentence: str) -> np.ndarray | None:
