@@ -238,36 +238,63 @@ def chat(knowledge_dir: Path | None, index_dir: Path | None) -> None:
 @click.option("--questions", type=click.Path(path_type=Path, dir_okay=False), required=True)
 @click.option("--unanswerable", type=click.Path(path_type=Path, dir_okay=False), default=None)
 @click.option("--threshold", type=click.FloatRange(0, 1), default=None, help="Override the answer threshold.")
+@click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Keep the corpus's index here and reuse it next time (default: a temporary one).",
+)
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
 def evaluate_command(
-    corpus: Path, questions: Path, unanswerable: Path | None, threshold: float | None, as_json: bool
+    corpus: Path,
+    questions: Path,
+    unanswerable: Path | None,
+    threshold: float | None,
+    index_dir: Path | None,
+    as_json: bool,
 ) -> None:
-    """Index CORPUS into a temporary index and score retrieval, abstention and latency."""
+    """Index CORPUS and score retrieval, answers, abstention and latency (per section when the
+    questions name one)."""
     from bot.core.evaluation import evaluate, read_questions
 
     asked = read_questions(questions)
     refused = read_questions(unanswerable) if unanswerable else []
     with tempfile.TemporaryDirectory(prefix="qabot-eval-") as scratch:
-        settings = core_settings(knowledge_dir=corpus, index_dir=Path(scratch), threshold=threshold)
+        settings = core_settings(
+            knowledge_dir=corpus, index_dir=index_dir or Path(scratch), threshold=threshold
+        )
         report = evaluate(open_knowledge_base(settings), asked, refused)
     if as_json:
         from dataclasses import asdict
 
         click.echo(json.dumps(asdict(report)))
         return
-    click.echo(
-        f"questions {report.questions}, unanswerable {report.unanswerable}, threshold {report.threshold}"
-    )
-    click.echo(
-        f"recall@1 {report.recall_at_1:.3f}  recall@5 {report.recall_at_5:.3f}  MRR@10 {report.mrr_at_10:.3f}"
-    )
-    refused_text = "n/a" if report.refused_share is None else f"{report.refused_share:.3f}"
-    click.echo(f"answered (answerable) {report.answered_share:.3f}  refused (unanswerable) {refused_text}")
-    click.echo("latency ms " + "  ".join(f"{k} {v:.1f}" for k, v in report.latency_ms.items()))
-    click.echo("threshold  answered  refused")
+    for line in eval_lines(report):
+        click.echo(line)
+
+
+def eval_lines(report) -> list[str]:
+    unit = "section" if report.by_section else "file"
+    refused = "n/a" if report.refused_share is None else f"{report.refused_share:.3f}"
+    lines = [
+        f"questions {report.questions}, unanswerable {report.unanswerable}, threshold {report.threshold}",
+        f"{unit} recall@1 {report.recall_at_1:.3f}  recall@5 {report.recall_at_5:.3f}  "
+        f"MRR@10 {report.mrr_at_10:.3f}",
+        f"answer cites the gold {unit} {report.answer_cites_gold:.3f}",
+        f"answered (answerable) {report.answered_share:.3f}  refused (unanswerable) {refused}",
+    ]
+    if report.refused_at_target is not None:
+        lines.append(
+            f"refused at 95 % answered (threshold {report.threshold_at_target:.3f}) "
+            f"{report.refused_at_target:.3f}  AUROC {report.auroc:.3f}"
+        )
+    lines.append("latency ms " + "  ".join(f"{k} {v:.1f}" for k, v in report.latency_ms.items()))
+    lines.append("threshold  answered  refused")
     for point, answered, declined in report.curve:
-        click.echo(f"  {point:.2f}     {answered:.3f}    {'n/a' if declined is None else f'{declined:.3f}'}")
+        lines.append(f"  {point:.2f}     {answered:.3f}    {'n/a' if declined is None else f'{declined:.3f}'}")
+    return lines
 
 
 @cli.command()

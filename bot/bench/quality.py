@@ -58,7 +58,7 @@ def bench_backend(backend: str, bench: DevBench, work: Path, cache_dir: Path) ->
         "quality": {
             **{
                 name: round(value, 4)
-                for name, value in retrieval_scores(results, [q.gold or "" for q in bench.questions]).items()
+                for name, value in retrieval_scores(results, bench.questions).items()
             },
             "questions": len(questions),
             "unanswerable_refused": round(refused / max(1, len(bench.unanswerable)), 4),
