@@ -51,6 +51,8 @@ def env_name(settings_class: type[BaseSettings], field_name: str) -> str:
 def _settings_error(settings_class: type[BaseSettings], error: ValidationError) -> SettingsError:
     first = error.errors()[0]
     field_name = str(first["loc"][0]) if first["loc"] else "settings"
+    by_alias = {f.validation_alias: n for n, f in settings_class.model_fields.items() if f.validation_alias}
+    field_name = by_alias.get(field_name, field_name)  # the token is reported under its alias
     field = settings_class.model_fields.get(field_name)
     secret = field is not None and "SecretStr" in repr(field.annotation)
     reason = first["msg"].removeprefix("Value error, ")
