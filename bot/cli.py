@@ -16,7 +16,7 @@ import click
 
 from bot.core.answer import Answer
 from bot.errors import KnowledgeDirMissing, QABotError
-from bot.settings import CoreSettings
+from bot.settings import CoreSettings, load_settings
 
 log = logging.getLogger("bot.cli")
 
@@ -53,15 +53,19 @@ def quiet_libraries() -> None:
 
 
 def core_settings(**overrides: Any) -> CoreSettings:
-    return CoreSettings(**{key: value for key, value in overrides.items() if value is not None})
+    return load_settings(
+        CoreSettings, **{key: value for key, value in overrides.items() if value is not None}
+    )
 
 
 def open_knowledge_base(settings: CoreSettings, build_if_missing: bool = True):
     from bot.core.ann import single_threaded_search
     from bot.core.embedding import create_embedder
     from bot.core.service import KnowledgeBase
+    from bot.core.store import current_generation
 
     single_threaded_search()  # one question at a time: a second thread only adds overhead
+    current_generation(settings.index_dir)  # a bad CURRENT or --index is reported before the model loads
 
     embedder = create_embedder(
         settings.model, settings.backend, cache_dir=settings.model_cache_dir, index_dir=settings.index_dir
@@ -309,7 +313,8 @@ def run(knowledge_dir: Path | None, index_dir: Path | None) -> None:
     # A long-running service logs what it does (connections, reindexes, moderator actions) by default.
     logging.getLogger().setLevel(min(logging.getLogger().level, logging.INFO))
 
-    sys.exit(run_bot(core_settings(knowledge_dir=knowledge_dir, index_dir=index_dir), DiscordSettings()))
+    core = core_settings(knowledge_dir=knowledge_dir, index_dir=index_dir)
+    sys.exit(run_bot(core, load_settings(DiscordSettings)))
 
 
 @cli.command(

@@ -49,10 +49,34 @@ class IndexMissing(IndexError_):
 
 
 class IndexCorrupt(IndexError_):
+    def __init__(self, path: Path, reason: str, hint: str | None = None) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"index in {path} is unreadable ({reason}); {hint or self.hint}")
+
+
+class IndexDirUnusable(IndexError_):
+    """The index directory itself can't be used (a part of its path is a file, no permission)."""
+
     def __init__(self, path: Path, reason: str) -> None:
         self.path = path
         self.reason = reason
-        super().__init__(f"index in {path} is unreadable ({reason}); {self.hint}")
+        super().__init__(
+            f"can't use {path} as the index directory ({reason}); "
+            "choose another one with --index or QABOT_INDEX_DIR"
+        )
+
+
+class IndexWriteFailed(IndexError_):
+    """Writing a new generation failed (disk full, say); the previous generation is still current."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(
+            f"could not write the new index in {path} ({reason}); the previous index is still served: "
+            "fix that and run `qabot index` again"
+        )
 
 
 class IndexMismatch(IndexError_):
@@ -117,6 +141,17 @@ class UnknownArticle(QABotError):
 
 class ConfigError(QABotError):
     """A setting can't be used as given (found before anything connects)."""
+
+
+class SettingsError(ConfigError):
+    """A setting's value can't be used; `name` is its environment variable."""
+
+    def __init__(self, name: str, reason: str, value: str | None = None) -> None:
+        self.name = name
+        self.reason = reason
+        self.value = value  # None for secrets, which are never echoed
+        shown = f" (got {value!r})" if value is not None else ""
+        super().__init__(f"setting {name} is invalid: {reason}{shown}; fix it in the environment or .env")
 
 
 class ShardConfigError(ConfigError):

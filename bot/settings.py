@@ -7,26 +7,64 @@ build their own and CI needs no token.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import SettingsError as PydanticSettingsError
+
+from bot.errors import SettingsError
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+SettingsT = TypeVar("SettingsT", bound=BaseSettings)
 
 
 def _split_ids(value: object) -> object:
     """Accept `1,2,3` (and blanks) from the environment as well as real lists."""
     if isinstance(value, str):
-        return [int(part) for part in value.replace(" ", "").split(",") if part]
+        parts = [part for part in value.replace(" ", "").split(",") if part]
+        if not all(part.isdigit() for part in parts):
+            raise ValueError(
+                "expected comma-separated numeric Discord ids, e.g. 123456789012345678,234567890123456789"
+            )
+        return [int(part) for part in parts]
     return value
+
+
+def load_settings(settings_class: type[SettingsT], **values: object) -> SettingsT:
+    """Build settings in an entry point; a bad value becomes SettingsError naming its variable."""
+    try:
+        return settings_class(**values)
+    except ValidationError as error:
+        raise _settings_error(settings_class, error) from None
+    except PydanticSettingsError as error:
+        raise SettingsError("settings", str(error)) from None
+
+
+def env_name(settings_class: type[BaseSettings], field_name: str) -> str:
+    field = settings_class.model_fields.get(field_name)
+    if field is not None and isinstance(field.validation_alias, str):
+        return field.validation_alias
+    return f"{settings_class.model_config.get('env_prefix', '')}{field_name}".upper()
+
+
+def _settings_error(settings_class: type[BaseSettings], error: ValidationError) -> SettingsError:
+    first = error.errors()[0]
+    field_name = str(first["loc"][0]) if first["loc"] else "settings"
+    by_alias = {f.validation_alias: n for n, f in settings_class.model_fields.items() if f.validation_alias}
+    field_name = by_alias.get(field_name, field_name)  # the token is reported under its alias
+    field = settings_class.model_fields.get(field_name)
+    secret = field is not None and "SecretStr" in repr(field.annotation)
+    reason = first["msg"].removeprefix("Value error, ")
+    shown = None if secret or first.get("input") is None else str(first["input"])[:80]
+    return SettingsError(env_name(settings_class, field_name), reason, shown)
 
 
 class CoreSettings(BaseSettings):
     """Where the knowledge lives, how it is embedded and when the bot answers."""
 
     model_config = SettingsConfigDict(
-        env_prefix="QABOT_", env_file=".env", extra="ignore", env_ignore_empty=True
+        env_prefix="QABOT_", env_file=".env", extra="ignore", env_ignore_empty=True, allow_inf_nan=False
     )
 
     knowledge_dir: Path = Path("knowledge")
@@ -43,7 +81,7 @@ class DiscordSettings(BaseSettings):
     """How the bot reaches Discord and who may do what there."""
 
     model_config = SettingsConfigDict(
-        env_prefix="QABOT_", env_file=".env", extra="ignore", env_ignore_empty=True
+        env_prefix="QABOT_", env_file=".env", extra="ignore", env_ignore_empty=True, allow_inf_nan=False
     )
 
     discord_token: SecretStr | None = Field(default=None, validation_alias="DISCORD_TOKEN")
@@ -53,7 +91,10 @@ class DiscordSettings(BaseSettings):
     cooldown_rate: int = Field(default=5, ge=1)
     cooldown_seconds: float = Field(default=60.0, gt=0)
     database_path: Path = Path("data/qabot.sqlite3")
-    user_id_salt: SecretStr = SecretStr("change-me")
+    # None (or the old placeholder "change-me"): a random salt is generated once and kept beside the database.
+    user_id_salt: SecretStr | None = None
+    # Moderators' display names in the audit trail and the log; off: only salted hashes of their ids.
+    audit_moderator_names: bool = False
     retention_days: int = Field(default=90, ge=1)
     max_upload_bytes: int = Field(default=512_000, ge=1024)
     discord_api_base: str = "https://discord.com/api/v10"

@@ -53,3 +53,26 @@ def test_bad_values_are_rejected(monkeypatch):
     monkeypatch.setenv("QABOT_THRESHOLD", "2")
     with pytest.raises(ValidationError):
         CoreSettings(_env_file=None)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("QABOT_THRESHOLD", "nan"), ("QABOT_THRESHOLD", "-1"), ("QABOT_TOP_K", "0"), ("QABOT_BACKEND", "x")],
+)
+def test_load_settings_turns_a_bad_value_into_a_settings_error_naming_the_variable(monkeypatch, name, value):
+    from bot.errors import SettingsError
+    from bot.settings import load_settings
+
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as raised:
+        load_settings(CoreSettings, _env_file=None)
+    assert raised.value.name == name and raised.value.value == value and "\n" not in str(raised.value)
+
+
+def test_a_bad_token_value_is_named_but_never_shown(monkeypatch):
+    from bot.errors import SettingsError
+    from bot.settings import load_settings
+
+    with pytest.raises(SettingsError) as raised:
+        load_settings(DiscordSettings, _env_file=None, discord_token=["not", "a", "string"])
+    assert raised.value.name == "DISCORD_TOKEN" and raised.value.value is None

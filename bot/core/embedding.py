@@ -145,10 +145,8 @@ def _index_backend(index_dir: Path) -> str | None:
     from bot.core.store import current_generation, read_manifest
     from bot.errors import IndexError_
 
-    name = current_generation(index_dir)
-    if name is None:
-        return None
     try:
-        return read_manifest(index_dir / name).backend
+        name = current_generation(index_dir)
+        return None if name is None else read_manifest(index_dir / name).backend
     except IndexError_:
         return None  # a damaged index is reported when it is loaded

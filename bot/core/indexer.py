@@ -17,8 +17,17 @@ from bot.core.chunking import Passage, chunk_document, passage_sentences
 from bot.core.documents import Document, SkippedFile, load_documents
 from bot.core.embedding import Embedder
 from bot.core.lexical import LexicalIndex
-from bot.core.store import ArticleEntry, IndexStore, Manifest, Views, load_index, save_index, text_hash
-from bot.errors import IndexBusy, IndexError_
+from bot.core.store import (
+    ArticleEntry,
+    IndexStore,
+    Manifest,
+    Views,
+    load_index,
+    refuse_current_folder,
+    save_index,
+    text_hash,
+)
+from bot.errors import IndexBusy, IndexDirUnusable, IndexError_
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +54,14 @@ class BuildReport:
 @contextlib.contextmanager
 def build_lock(index_dir: Path) -> Iterator[None]:
     """One build at a time per index directory, across threads and processes."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with (index_dir / LOCK_FILE).open("a") as handle:
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        handle = (index_dir / LOCK_FILE).open("a")
+    except (FileExistsError, NotADirectoryError):
+        raise IndexDirUnusable(index_dir, "a part of that path is a file, not a folder") from None
+    except OSError as error:
+        raise IndexDirUnusable(index_dir, error.strerror or str(error)) from None
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -68,6 +83,7 @@ def build_index(
     """Index `knowledge_dir` into a new generation of `index_dir`; see BuildReport for what happened."""
     started = time.perf_counter()
     with build_lock(index_dir):
+        refuse_current_folder(index_dir)  # before the embedding work that could not be saved
         loaded = load_documents(knowledge_dir)
         previous = None if full else _previous_index(index_dir, embedder)
         old_articles = previous.manifest.articles if previous else {}

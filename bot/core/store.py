@@ -17,10 +17,12 @@ so a crash at any point leaves the previous generation loadable.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import sqlite3
 import threading
@@ -35,8 +37,16 @@ import faiss
 import numpy as np
 
 from bot.core.chunking import Passage
+from bot.core.index_checks import data_problem, manifest_problem
 from bot.core.lexical import LexicalIndex
-from bot.errors import IndexCorrupt, IndexMismatch, IndexMissing
+from bot.errors import (
+    IndexCorrupt,
+    IndexDirUnusable,
+    IndexError_,
+    IndexMismatch,
+    IndexMissing,
+    IndexWriteFailed,
+)
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +62,8 @@ SENTENCES_FILE = "sentences.npy"
 PASSAGES_FILE = "passages.sqlite"
 LEXICAL_FILE = "lexical.npz"
 DATA_FILES = (FAISS_FILE, EMBEDDINGS_FILE, VIEWS_FILE, SENTENCES_FILE, PASSAGES_FILE, LEXICAL_FILE)
-GENERATIONS_KEPT = 2  # the new one plus the previous, which other processes may still be reading
+# What CURRENT may name: one directory inside the index directory, never a path out of it.
+GENERATION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 PASSAGE_COLUMNS = "row, id, doc_path, title, section, text, url, ordinal"
 
@@ -86,6 +97,9 @@ class Manifest:
     @classmethod
     def from_json(cls, text: str) -> Manifest:
         data = json.loads(text)
+        problem = manifest_problem(data)
+        if problem:
+            raise ValueError(problem)
         data["articles"] = {path: ArticleEntry(**entry) for path, entry in data["articles"].items()}
         return cls(**data)
 
@@ -187,6 +201,23 @@ class IndexStore:
         row = self._sentence_rows.get(text_hash(sentence))
         return None if row is None else np.asarray(self.sentence_vectors[row])
 
+    def consistency_problem(self) -> str | None:
+        """Whether the manifest agrees with the arrays and tables it describes (see index_checks)."""
+        with self._db_lock:
+            counts = {
+                table: self._db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+                for table in ("passages", "views", "sentences")
+            }
+        return data_problem(
+            self.manifest,
+            embeddings=self.embeddings,
+            view_passage=self.view_passage,
+            sentence_vectors=self.sentence_vectors,
+            lexical_passages=self.lexical.passage_count,
+            lexical_max_row=int(self.lexical.rows.max(initial=-1)),
+            table_counts=counts,
+        )
+
     def close(self) -> None:
         with self._db_lock:
             self._db.close()
@@ -198,10 +229,35 @@ def _passage_from_row(row: tuple) -> Passage:
 
 
 def current_generation(index_dir: Path) -> str | None:
+    """The generation CURRENT names; None when there is none yet. A CURRENT that is a folder, not
+    text, or names something outside the index directory is refused, as is an unusable index_dir."""
+    path = index_dir / CURRENT_FILE
     try:
-        return (index_dir / CURRENT_FILE).read_text().strip() or None
+        raw = path.read_bytes()
     except FileNotFoundError:
         return None
+    except IsADirectoryError:
+        refuse_current_folder(index_dir)
+    except NotADirectoryError:
+        raise IndexDirUnusable(index_dir, "a part of that path is a file, not a folder") from None
+    except OSError as error:
+        raise IndexDirUnusable(index_dir, f"can't read {CURRENT_FILE}: {error.strerror}") from None
+    try:
+        name = raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        name = None
+    if name == "":
+        return None
+    if name is None or not GENERATION_NAME.fullmatch(name):
+        raise IndexCorrupt(index_dir, f"{CURRENT_FILE} does not hold a generation name")
+    return name
+
+
+def refuse_current_folder(index_dir: Path) -> None:
+    """A folder where CURRENT belongs is not ours to delete, and no build can replace it."""
+    path = index_dir / CURRENT_FILE
+    if path.is_dir():
+        raise IndexCorrupt(index_dir, f"{path} is a folder, not a file", "remove it, then run `qabot index`")
 
 
 def load_index(
@@ -235,9 +291,14 @@ def load_index(
     if index.ntotal != manifest.view_count or index.d != manifest.dimension:
         raise IndexCorrupt(index_dir, "FAISS index does not match the manifest's counts")
     try:
-        return IndexStore(directory, manifest, index)
-    except (ValueError, KeyError, OSError) as error:  # intact files this version can't read
+        store = IndexStore(directory, manifest, index)
+        problem = store.consistency_problem()
+    except (ValueError, KeyError, OSError, sqlite3.Error) as error:  # intact files this version can't read
         raise IndexCorrupt(index_dir, f"can't read {directory.name}: {error}") from None
+    if problem:
+        store.close()
+        raise IndexCorrupt(index_dir, f"{directory.name}/{MANIFEST_FILE} does not match its data: {problem}")
+    return store
 
 
 def read_manifest(directory: Path) -> Manifest:
@@ -278,38 +339,84 @@ def save_index(
     index: faiss.Index,
     lexical: LexicalIndex,
 ) -> Manifest:
-    """Write a new generation atomically and make it current. Returns the manifest as written."""
-    index_dir.mkdir(parents=True, exist_ok=True)
+    """Write a new generation atomically and make it current. Returns the manifest as written.
+
+    A failed write (a full disk, say) raises IndexWriteFailed and leaves the previous generation current.
+    """
+    refuse_current_folder(index_dir)
+    try:
+        previous = current_generation(index_dir)
+    except IndexError_:
+        previous = None  # a damaged CURRENT is what this build replaces
     generation = f"gen-{time.time_ns():020d}-{uuid.uuid4().hex[:6]}"  # sorts by build time
     staging = index_dir / f".tmp-{generation}"
-    staging.mkdir()
     try:
-        faiss.write_index(index, str(staging / FAISS_FILE))
-        np.save(staging / EMBEDDINGS_FILE, np.asarray(views.vectors, dtype=np.float32))
-        np.save(staging / VIEWS_FILE, np.asarray(views.passage_rows, dtype=np.int32))
-        np.save(staging / SENTENCES_FILE, np.asarray(views.sentence_vectors, dtype=np.float32))
-        _write_passages(staging / PASSAGES_FILE, passages, views)
-        lexical.save(staging / LEXICAL_FILE)
-        files = {name: file_sha256(staging / name) for name in DATA_FILES}
-        final = Manifest(
-            **{
-                **asdict(manifest),
-                "articles": manifest.articles,
-                "files": files,
-                "generation": generation,
-                "built_at": time.time(),
-            }
-        )
-        (staging / MANIFEST_FILE).write_text(final.to_json())
-        for name in (*DATA_FILES, MANIFEST_FILE):
-            _fsync(staging / name)
+        final = _write_generation(staging, passages, views, manifest, index, lexical)
         os.replace(staging, index_dir / generation)
         _fsync(index_dir)
         _write_atomically(index_dir / CURRENT_FILE, generation + "\n")
+    except (OSError, sqlite3.Error) as error:
+        _discard(index_dir, staging, generation)
+        raise IndexWriteFailed(index_dir, _write_failure(error)) from None
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    prune_generations(index_dir, keep=GENERATIONS_KEPT)
+    prune_generations(index_dir, keep={generation, previous})
+    return final
+
+
+def _discard(index_dir: Path, staging: Path, generation: str) -> None:
+    """Remove what a failed build wrote, unless CURRENT already names it."""
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        named = current_generation(index_dir)
+    except IndexError_:
+        named = None
+    if named != generation:
+        shutil.rmtree(index_dir / generation, ignore_errors=True)
+
+
+def _write_failure(error: Exception) -> str:
+    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+        return "the disk is full"
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return str(error)
+
+
+def _write_generation(
+    staging: Path,
+    passages: Sequence[Passage],
+    views: Views,
+    manifest: Manifest,
+    index: faiss.Index,
+    lexical: LexicalIndex,
+) -> Manifest:
+    """Every file of a generation in `staging`, fsynced; the manifest is written last."""
+    staging.mkdir(parents=True)
+    generation = staging.name.removeprefix(".tmp-")
+    try:
+        faiss.write_index(index, str(staging / FAISS_FILE))
+    except RuntimeError as error:  # FAISS reports a failed write (a full disk too) this way
+        raise OSError(f"can't write {FAISS_FILE}: {str(error).splitlines()[0]}") from None
+    np.save(staging / EMBEDDINGS_FILE, np.asarray(views.vectors, dtype=np.float32))
+    np.save(staging / VIEWS_FILE, np.asarray(views.passage_rows, dtype=np.int32))
+    np.save(staging / SENTENCES_FILE, np.asarray(views.sentence_vectors, dtype=np.float32))
+    _write_passages(staging / PASSAGES_FILE, passages, views)
+    lexical.save(staging / LEXICAL_FILE)
+    files = {name: file_sha256(staging / name) for name in DATA_FILES}
+    final = Manifest(
+        **{
+            **asdict(manifest),
+            "articles": manifest.articles,
+            "files": files,
+            "generation": generation,
+            "built_at": time.time(),
+        }
+    )
+    (staging / MANIFEST_FILE).write_text(final.to_json())
+    for name in (*DATA_FILES, MANIFEST_FILE):
+        _fsync(staging / name)
     return final
 
 
@@ -357,12 +464,17 @@ def _fsync(path: Path) -> None:
         os.close(descriptor)
 
 
-def prune_generations(index_dir: Path, keep: int) -> None:
-    """Drop old generations and abandoned staging directories; never the current one."""
-    current = current_generation(index_dir)
-    generations = sorted(p for p in index_dir.glob("gen-*") if p.is_dir())
-    for old in generations[:-keep]:
-        if old.name != current:
+def prune_generations(index_dir: Path, keep: set[str | None]) -> None:
+    """Drop every generation but those in `keep` (the new one and the one it replaced, which other
+    processes may still be reading) and abandoned staging directories.
+
+    `keep` is named, not counted: a build killed between renaming its generation into place and
+    moving CURRENT leaves an orphan newer than CURRENT, and "the two newest" would keep that orphan
+    and delete the generation readers are using.
+    """
+    keep = keep | {current_generation(index_dir)}
+    for old in index_dir.glob("gen-*"):
+        if old.is_dir() and old.name not in keep:
             shutil.rmtree(old, ignore_errors=True)
     for staging in index_dir.glob(".tmp-gen-*"):
         if time.time() - staging.stat().st_mtime > 3600:

@@ -153,13 +153,18 @@ class QABot(commands.Bot):
         wanted = set(self.discord_settings.moderator_role_ids)
         return any(role.id in wanted for role in user.roles)
 
+    def user_ref(self, user_id: int) -> str:
+        """How logs name a user: a prefix of the salted hash the database stores, never the raw id."""
+        return f"user:{self.storage.hash_user(user_id)[:16]}"
+
     async def audit(self, interaction: discord.Interaction, action: str, args: dict, result: str) -> None:
-        """Record and log a moderator action (who, what, with what, how it went)."""
+        """Record and log a moderator action (who, what, with what, how it went). The display name is
+        kept only where the operator opted in (QABOT_AUDIT_MODERATOR_NAMES)."""
         user = interaction.user
-        log.info("moderator action by %s (%s): %s %s -> %s", user, user.id, action, args, result)
-        await asyncio.to_thread(
-            self.storage.audit, user.id, str(user), interaction.guild_id, action, args, result
-        )
+        name = str(user) if self.discord_settings.audit_moderator_names else None
+        who = self.user_ref(user.id) + (f" ({name})" if name else "")
+        log.info("moderator action by %s: %s %s -> %s", who, action, args, result)
+        await asyncio.to_thread(self.storage.audit, user.id, name, interaction.guild_id, action, args, result)
 
 
 class ShardedQABot(QABot, commands.AutoShardedBot):

@@ -47,6 +47,12 @@ def describe(error: BaseException) -> str | None:
     return None
 
 
+def _who(interaction: discord.Interaction) -> str:
+    """The user as the logs name them (a salted hash, see QABot.user_ref), never the raw id."""
+    user_ref = getattr(interaction.client, "user_ref", None)
+    return user_ref(interaction.user.id) if user_ref else "a user"
+
+
 async def send_error(interaction: discord.Interaction, error: BaseException) -> None:
     """Answer an interaction with the error's words (ephemeral where Discord lets us choose)."""
     text = describe(error)
@@ -54,7 +60,7 @@ async def send_error(interaction: discord.Interaction, error: BaseException) -> 
         log.exception("unexpected error in %s", _what(interaction), exc_info=error)
         text = APOLOGY
     else:
-        log.info("refused %s for user %s: %s", _what(interaction), interaction.user.id, text)
+        log.info("refused %s for %s: %s", _what(interaction), _who(interaction), text)
     try:
         if interaction.response.is_done():
             await interaction.followup.send(text, ephemeral=True, allowed_mentions=NONE)

@@ -24,9 +24,10 @@ from bot.core.embedding import Embedder, create_embedder
 from bot.core.indexer import BuildReport
 from bot.core.service import KnowledgeBase
 from bot.discord_adapter.client import QABot, create_bot, shard_options
-from bot.errors import IndexBusy, QABotError, ShardConfigError
+from bot.errors import ConfigError, IndexBusy, QABotError, ShardConfigError
 from bot.settings import CoreSettings, DiscordSettings
 from bot.storage import Storage
+from bot.storage.salt import user_id_salt
 
 log = logging.getLogger("bot.discord_adapter")
 
@@ -91,17 +92,14 @@ async def serve(
     if not token:
         raise StartFailed("no Discord token: set DISCORD_TOKEN in the environment or in .env", EXIT_CONFIG)
     _check_shards(discord_settings)
+    salt = _salt(discord_settings)
     point_at_discord(discord_settings)
     stop = stop or _stop_on_signals()
     # The token and the connection are checked before the (possibly long) index build, so a bad
     # token or an unreachable Discord fails within a minute.
     await _check_token(token)
     kb = await asyncio.to_thread(_load_knowledge, core, embedder)
-    storage = Storage(
-        discord_settings.database_path,
-        discord_settings.user_id_salt.get_secret_value(),
-        discord_settings.retention_days,
-    )
+    storage = Storage(discord_settings.database_path, salt, discord_settings.retention_days)
     bot = create_bot(kb, storage, core, discord_settings, **bot_options)
     try:
         await asyncio.wait_for(bot.login(token), LOGIN_TIMEOUT)
@@ -130,6 +128,14 @@ def _check_shards(settings: DiscordSettings) -> None:
                 f"(QABOT_SHARD_COUNT={error.shard_count}); these can't be run: {error.invalid}"
             )
         raise StartFailed(f"bad shard settings: {problem}", EXIT_CONFIG) from None
+
+
+def _salt(settings: DiscordSettings) -> str:
+    configured = settings.user_id_salt.get_secret_value() if settings.user_id_salt else None
+    try:
+        return user_id_salt(configured, settings.database_path.parent)
+    except ConfigError as error:
+        raise StartFailed(str(error), EXIT_CONFIG) from None
 
 
 def _load_knowledge(core: CoreSettings, embedder: Embedder | None) -> KnowledgeBase:

@@ -65,7 +65,12 @@ class VoteButton(
         vote = 1 if self.vote == "up" else -1
         message_id = interaction.message.id if interaction.message else self.question_id
         previous = await asyncio.to_thread(
-            _bot(interaction).storage.vote, message_id, interaction.user.id, vote, self.question_id
+            _bot(interaction).storage.vote,
+            message_id,
+            interaction.user.id,
+            vote,
+            self.question_id,
+            interaction.guild_id,
         )
         emoji = "👍" if vote == 1 else "👎"
         text = {None: f"Thanks for the feedback {emoji}", vote: f"You already voted {emoji}"}.get(
@@ -127,7 +132,9 @@ class DeleteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"qa:dele
         # The original response of a button press is the message the button is on, ephemeral or not.
         await interaction.delete_original_response()
         log.info(
-            "answer message %s deleted by %s", getattr(interaction.message, "id", "?"), interaction.user.id
+            "answer message %s deleted by %s",
+            getattr(interaction.message, "id", "?"),
+            bot.user_ref(interaction.user.id),
         )
 
 

@@ -61,6 +61,9 @@ class Storage:
         # isolation_level=None: transactions are explicit (the migrations need that).
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(
+            "PRAGMA secure_delete=ON"
+        )  # purged questions and erased names leave no trace in the file
         self._db.execute("PRAGMA synchronous=NORMAL")  # WAL keeps it crash-safe; FULL is slow under load
         self.version = migrate(self._db)
 
@@ -119,8 +122,16 @@ class Storage:
         return deleted
 
     # -- feedback -----------------------------------------------------------------------------
-    def vote(self, message_id: int, user_id: int, vote: int, question_id: int | None = None) -> int | None:
-        """Record a 👍 (1) or 👎 (-1); one per user and answer, a new vote replaces the old one.
+    def vote(
+        self,
+        message_id: int,
+        user_id: int,
+        vote: int,
+        question_id: int | None = None,
+        guild_id: int | None = None,
+    ) -> int | None:
+        """Record a 👍 (1) or 👎 (-1) cast in `guild_id`; one per user and answer, a new vote replaces
+        the old one.
 
         Returns the previous vote (None when this is the user's first), so the bot can say "changed".
         """
@@ -133,10 +144,10 @@ class Storage:
                 "SELECT vote FROM votes WHERE message_id = ? AND user_hash = ?", (message_id, user_hash)
             ).fetchone()
             self._db.execute(
-                "INSERT INTO votes (message_id, user_hash, question_id, vote, created_at)"
-                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (message_id, user_hash)"
+                "INSERT INTO votes (message_id, user_hash, question_id, vote, created_at, guild_id)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (message_id, user_hash)"
                 " DO UPDATE SET vote = excluded.vote, created_at = excluded.created_at",
-                (message_id, user_hash, question_id, vote, self._clock()),
+                (message_id, user_hash, question_id, vote, self._clock(), guild_id),
             )
             self._db.execute("COMMIT")
         return int(row[0]) if row else None
@@ -152,14 +163,21 @@ class Storage:
 
     # -- audit --------------------------------------------------------------------------------
     def audit(
-        self, actor_id: int, actor_name: str, guild_id: int | None, action: str, args: dict, result: str
+        self,
+        actor_id: int,
+        actor_name: str | None,
+        guild_id: int | None,
+        action: str,
+        args: dict,
+        result: str,
     ) -> int:
+        """Record a moderator action. `actor_name` only where the operator opted in (None: not stored)."""
         return self._write(
             "INSERT INTO audit (actor_hash, actor_name, guild_id, action, args, result, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
                 self.hash_user(actor_id),
-                actor_name,
+                actor_name or "",
                 guild_id,
                 action,
                 json.dumps(args, sort_keys=True),
@@ -191,9 +209,7 @@ class Storage:
                 f"SELECT COUNT(*), COALESCE(SUM(answered), 0) FROM questions {where}", params
             ).fetchone()
             up, down = self._db.execute(
-                "SELECT COALESCE(SUM(vote = 1), 0), COALESCE(SUM(vote = -1), 0) FROM votes"
-                " WHERE created_at >= ?",
-                params[:1],
+                f"SELECT COALESCE(SUM(vote = 1), 0), COALESCE(SUM(vote = -1), 0) FROM votes {where}", params
             ).fetchone()
             unanswered = self._db.execute(
                 f"SELECT question FROM questions {where} AND answered = 0", params

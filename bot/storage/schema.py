@@ -40,6 +40,15 @@ MIGRATIONS: tuple[str, ...] = (
         created_at  REAL NOT NULL
     );
     """,
+    # 2: votes remember their server, so /kb stats counts one server's votes (the guild of the question
+    # voted on, for votes cast before this); moderators' display names were stored without an opt-in
+    # before QABOT_AUDIT_MODERATOR_NAMES existed, so they are erased (the salted id hash stays).
+    """
+    ALTER TABLE votes ADD COLUMN guild_id INTEGER;
+    UPDATE votes SET guild_id = (SELECT q.guild_id FROM questions AS q WHERE q.id = votes.question_id);
+    CREATE INDEX votes_guild_created ON votes (guild_id, created_at);
+    UPDATE audit SET actor_name = '';
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -32,8 +32,10 @@ async def test_votes_are_stored_once_per_user_and_can_be_changed(emu, start_bot,
         assert "Changed" in changed.content
         await click(emu, message, up, w.alice)
         assert storage.votes_for(int(message["id"])) == (1, 1)
-        stats = storage.stats(days=1)
-        assert (stats.upvotes, stats.downvotes) == (1, 1)
+        stats = storage.stats(days=1, guild_id=w.guild.id)
+        assert (stats.upvotes, stats.downvotes) == (1, 1)  # counted for the server they were cast in
+        other = storage.stats(days=1, guild_id=w.guild.id + 1)
+        assert (other.upvotes, other.downvotes) == (0, 0)
 
 
 async def test_more_sources_lists_the_next_passages_privately(emu, start_bot):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 
 import pytest
@@ -35,7 +36,8 @@ async def kb_command(emu, user, subcommand, options=None):
     return await slash(emu, user, "kb", options, subcommand=subcommand)
 
 
-async def test_reindex_reports_what_changed(emu, start_bot, kb, storage):
+async def test_reindex_reports_what_changed(emu, start_bot, kb, storage, caplog):
+    caplog.set_level(logging.INFO)
     (kb.knowledge_dir / "quokka.md").write_bytes(NEW_ARTICLE)
     async with start_bot():
         record = await kb_command(emu, emu.world.mod, "reindex")
@@ -44,7 +46,16 @@ async def test_reindex_reports_what_changed(emu, start_bot, kb, storage):
         answer = kb.ask("How do I install Quokka?")
         assert answer.answered and answer.sources[0].path == "quokka.md"
         [entry] = storage.audit_trail()
-        assert (entry.action, entry.actor_name) == ("kb reindex", "mod") and "Reindexed" in entry.result
+        assert (entry.action, entry.actor_name) == ("kb reindex", "") and "Reindexed" in entry.result
+    ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("bot"))
+    assert "moderator action by user:" in ours and str(emu.world.mod.id) not in ours
+
+
+async def test_moderator_names_are_kept_only_when_the_operator_opts_in(emu, start_bot, storage):
+    async with start_bot(audit_moderator_names=True):
+        await kb_command(emu, emu.world.mod, "list")
+    [entry] = storage.audit_trail()
+    assert (entry.action, entry.actor_name) == ("kb list", "mod")
 
 
 async def test_manage_server_permission_makes_a_moderator(emu, start_bot):

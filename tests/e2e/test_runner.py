@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import shutil
 import socket
+import sqlite3
+import stat
 import time
 
 import pytest
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
+from pydantic import SecretStr
 
 from bot.discord_adapter import runner
 from bot.settings import CoreSettings, DiscordSettings
@@ -110,3 +114,37 @@ async def test_serves_from_the_settings_urls_until_stopped(core, tmp_path, emu, 
         stop.set()
         await asyncio.wait_for(serving, 20)
     assert (tmp_path / "db.sqlite3").exists()
+
+
+async def test_without_a_salt_setting_a_random_one_is_kept_and_never_logged(
+    core, tmp_path, emu, real_embedder, caplog
+):
+    """The old default salt "change-me" made stored user hashes reversible: sha256("change-me" + id)."""
+    caplog.set_level(logging.DEBUG)
+    w = emu.world
+    for salt_setting in (None, "change-me"):  # unset, and the placeholder from an old .env
+        settings = settings_for(tmp_path, emu.rest_base, emu.gateway_url, emu.token).model_copy(
+            update={"dev_guild_id": w.guild.id, "user_id_salt": salt_setting and SecretStr(salt_setting)}
+        )
+        stop = asyncio.Event()
+        serving = asyncio.create_task(
+            runner.serve(core, settings, embedder=real_embedder, stop=stop, guild_ready_timeout=0.1)
+        )
+        try:
+            for _ in range(300):
+                if emu.find_command(w.guild, "ask") and emu.connections and emu.connections[-1].session:
+                    break
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(0.5)
+            await slash(emu, w.alice, "ask", {"question": ANSWERABLE})
+        finally:
+            stop.set()
+            await asyncio.wait_for(serving, 20)
+    salt_file = tmp_path / ".user-id-salt"
+    salt = salt_file.read_text().strip()
+    assert len(salt) >= 32 and stat.S_IMODE(salt_file.stat().st_mode) == 0o600
+    with sqlite3.connect(tmp_path / "db.sqlite3") as db:
+        hashes = {row[0] for row in db.execute("SELECT user_hash FROM questions")}
+    assert hashes == {hashlib.sha256(f"{salt}{w.alice.id}".encode()).hexdigest()}  # one salt, both starts
+    assert hashlib.sha256(f"change-me{w.alice.id}".encode()).hexdigest() not in hashes
+    assert salt not in caplog.text and "generated a random salt" in caplog.text

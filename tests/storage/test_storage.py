@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from bot.storage import SCHEMA_VERSION, Storage
+from bot.storage import MIGRATIONS, SCHEMA_VERSION, Storage
 from bot.storage.schema import migrate, schema_version
 
 DAY = 86_400
@@ -101,6 +101,50 @@ def test_stats_over_a_period(storage, clock):
     assert week.top_unanswered == (("What is Quokka?", 2), ("Keras?", 1))
     assert storage.stats(None).asked == 5
     assert storage.stats(days=7, guild_id=999).asked == 0
+
+
+def test_votes_are_counted_per_server(storage):
+    here = storage.log_question("q", 1, 100, 1, True, 0.9, "a.md")
+    there = storage.log_question("q", 2, 200, 1, True, 0.9, "a.md")
+    storage.vote(10, 1, 1, here, guild_id=100)
+    storage.vote(20, 2, -1, there, guild_id=200)
+    storage.vote(21, 3, -1, there, guild_id=200)
+    assert (storage.stats(1, guild_id=100).upvotes, storage.stats(1, guild_id=100).downvotes) == (1, 0)
+    assert (storage.stats(1, guild_id=200).upvotes, storage.stats(1, guild_id=200).downvotes) == (0, 2)
+
+
+def test_a_moderator_name_is_stored_only_when_given(storage, tmp_path):
+    storage.audit(42, None, 1, "kb list", {}, "3 articles")
+    [entry] = storage.audit_trail()
+    assert entry.actor_name == "" and entry.actor_hash == storage.hash_user(42)
+
+
+def test_a_database_with_the_first_schema_is_migrated_keeping_its_data(tmp_path, clock):
+    """Votes learn their server from the question they are on; names stored without an opt-in go."""
+    path = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(path, isolation_level=None)
+    migrate(db, MIGRATIONS[:1])
+    db.execute(
+        "INSERT INTO questions (id, question, user_hash, guild_id, channel_id, answered, confidence,"
+        f" top_source, created_at) VALUES (7, 'What is JAX?', 'h1', 100, 5, 1, 0.9, 'jax.md', {clock.now})"
+    )
+    db.execute(f"INSERT INTO votes VALUES (70, 'h2', 7, 1, {clock.now})")
+    db.execute(f"INSERT INTO votes VALUES (71, 'h3', NULL, -1, {clock.now})")
+    db.execute(
+        "INSERT INTO audit (actor_hash, actor_name, guild_id, action, args, result, created_at)"
+        f" VALUES ('h4', 'Alice Moderator#0001', 100, 'kb list', '{{}}', 'ok', {clock.now})"
+    )
+    db.close()
+
+    storage = Storage(path, "salt", 30, clock=clock)
+    assert storage.version == SCHEMA_VERSION == 2
+    assert storage.stats(1, guild_id=100).upvotes == 1 and storage.stats(1, guild_id=100).asked == 1
+    assert storage.stats(1, guild_id=200).upvotes == 0
+    assert storage.stats(None).downvotes == 1  # the vote without a question stays, in no server
+    [entry] = storage.audit_trail()
+    assert (entry.actor_hash, entry.actor_name, entry.action) == ("h4", "", "kb list")
+    storage.close()
+    assert b"Alice Moderator" not in path.read_bytes()
 
 
 def test_the_audit_trail_records_who_did_what_and_how_it_went(storage, clock):
