@@ -6,7 +6,7 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +14,7 @@ import numpy as np
 from bot.core.answer import Answer, SentenceScorer, compose_answer
 from bot.core.embedding import Embedder
 from bot.core.indexer import BuildReport, Progress, build_index
+from bot.core.questions import search_text
 from bot.core.search import Searcher
 from bot.core.store import IndexStore, current_generation, load_index
 from bot.errors import EmptyQuestion, IndexMismatch, IndexMissing, QuestionTooLong
@@ -155,15 +156,20 @@ class KnowledgeBase:
     def ask_many(self, questions: Sequence[str], k: int | None = None) -> list[Answer]:
         """Answer several questions with one encode call (the bot batches questions that arrive together)."""
         cleaned = [self.clean_question(q) for q in questions]
+        # A pasted traceback is searched by its exception line (and the words around it), not its frames.
+        queries = [" ".join(search_text(q).split()) for q in questions]
         searcher = self.searcher  # one generation for the whole batch, even if a swap happens meanwhile
-        vectors = searcher.encode(cleaned)
+        vectors = searcher.encode(queries)
         results = [
-            searcher.search_encoded(q, vector, k or self.top_k)
-            for q, vector in zip(cleaned, vectors, strict=True)
+            searcher.search_encoded(query, vector, k or self.top_k)
+            for query, vector in zip(queries, vectors, strict=True)
         ]
         return [
-            compose_answer(q, hits, self.threshold, self._sentences.scorer(searcher.store, vector))
-            for q, hits, vector in zip(cleaned, results, vectors, strict=True)
+            replace(
+                compose_answer(query, hits, self.threshold, self._sentences.scorer(searcher.store, vector)),
+                question=question,
+            )
+            for question, query, hits, vector in zip(cleaned, queries, results, vectors, strict=True)
         ]
 
     # -- maintaining ---------------------------------------------------------------------------
