@@ -157,23 +157,39 @@ def ask(
 ) -> None:
     """Answer QUESTION ("-" reads one question per line from standard input)."""
     settings = core_settings(knowledge_dir=knowledge_dir, index_dir=index_dir, top_k=top_k)
-    questions: Iterable[str] = (line for line in sys.stdin if line.strip()) if question == "-" else [question]
     if question != "-":  # checked before the model loads, so a bad question costs nothing
         from bot.core.service import clean_question
 
         clean_question(question, settings.max_question_chars)
+        click.echo(format_answer(open_knowledge_base(settings).ask(question), as_json))
+        return
     kb = open_knowledge_base(settings)
-    for text in questions:
+    asked = failed = 0
+    for text in stdin_questions():
+        asked += 1
         try:
-            answer = kb.ask(text)
-        except QABotError as error:
-            if question != "-":
-                raise
-            click.echo(
-                json.dumps({"question": text.strip(), "error": str(error)}) if as_json else f"error: {error}"
-            )
-            continue
-        click.echo(json.dumps(answer_json(answer)) if as_json else render_answer(answer))
+            click.echo(format_answer(kb.ask(text), as_json))
+        except QABotError as error:  # one bad line gets its own error line; the rest are still answered
+            failed += 1
+            shown = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")  # strict JSON for jq
+            click.echo(json.dumps({"question": shown, "error": str(error)}) if as_json else f"error: {error}")
+    if failed:
+        click.echo(f"error: {failed} of {asked} questions could not be answered (see above)", err=True)
+        sys.exit(EXIT_ERROR)
+
+
+def stdin_questions() -> Iterable[str]:
+    """Non-blank lines of standard input, decoded as UTF-8 here rather than by the locale. Undecodable bytes
+    become lone surrogates, which the core refuses for that line alone, instead of a UnicodeDecodeError that
+    would end the whole run."""
+    for raw in sys.stdin.buffer:
+        line = raw.decode("utf-8", errors="surrogateescape").strip()
+        if line:
+            yield line
+
+
+def format_answer(answer: Answer, as_json: bool) -> str:
+    return json.dumps(answer_json(answer)) if as_json else render_answer(answer)
 
 
 def answer_json(answer: Answer) -> dict[str, Any]:

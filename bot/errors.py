@@ -115,6 +115,18 @@ class QuestionTooLong(QuestionError):
         super().__init__(f"the question is {length} characters long; the limit is {limit}")
 
 
+class QuestionNotText(QuestionError):
+    """The question holds code points no text can: lone surrogates, which is what undecodable bytes
+    become when a terminal or a JSON payload hands Python something that is not UTF-8."""
+
+    def __init__(self, position: int) -> None:
+        self.position = position  # index of the first bad code point in the question as given
+        super().__init__(
+            f"the question is not valid text (undecodable bytes at character {position + 1}); "
+            "send it as UTF-8"
+        )
+
+
 class ModelError(QABotError):
     """The embedding model can't be loaded."""
 

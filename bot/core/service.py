@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ from bot.core.indexer import BuildReport, Progress, build_index
 from bot.core.questions import search_text
 from bot.core.search import Searcher
 from bot.core.store import IndexStore, current_generation, load_index
-from bot.errors import EmptyQuestion, IndexMismatch, IndexMissing, QuestionTooLong
+from bot.errors import EmptyQuestion, IndexMismatch, IndexMissing, QuestionNotText, QuestionTooLong
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +30,23 @@ class Article:
     passages: int
 
 
+# Lone surrogates can't be encoded to UTF-8, so the tokenizer and the stemmer reject them with a TypeError;
+# Python makes them from undecodable bytes (argv, stdin with surrogateescape) and JSON lets "\ud800" through.
+SURROGATE = re.compile(r"[\ud800-\udfff]")
+# Terminal colour and cursor sequences (ESC [ ... letter) pasted with a question: dropped whole, else their
+# parameters ("[31m") would stick to the next word.
+ANSI_SEQUENCE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
+# C0 and C1 controls (NUL, escape sequences, DEL): never meaningful in a question, read as spaces.
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def clean_question(question: str, limit: int) -> str:
-    """The question with its whitespace collapsed; refused when empty or longer than `limit`."""
-    cleaned = " ".join(question.split())
+    """The question with control characters made spaces and whitespace collapsed; refused when it is not
+    valid text (lone surrogates), empty, or longer than `limit`."""
+    bad = SURROGATE.search(question)
+    if bad is not None:
+        raise QuestionNotText(bad.start())
+    cleaned = " ".join(CONTROL.sub(" ", ANSI_SEQUENCE.sub(" ", question)).split())
     if not cleaned:
         raise EmptyQuestion()
     if len(cleaned) > limit:

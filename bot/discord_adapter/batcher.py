@@ -74,11 +74,26 @@ class AskBatcher:
         for k, group in by_k.items():
             try:
                 answers = await asyncio.to_thread(self.kb.ask_many, [p.question for p in group], k)
-            except Exception as error:  # handed to each asker, whose error handler turns it into words
+            except Exception as error:
+                if len(group) == 1:  # handed to the asker, whose error handler turns it into words
+                    _settle(group[0], error=error)
+                    continue
+                # Some question the checks let through broke the shared call: answer one by one, so only
+                # that question fails and its neighbours still get their answers.
+                log.warning(
+                    "a batch of %d questions failed (%r); answering them one by one", len(group), error
+                )
                 for pending in group:
-                    if not pending.future.done():
-                        pending.future.set_exception(error)
+                    await self._answer([pending])
                 continue
             for pending, answer in zip(group, answers, strict=True):
-                if not pending.future.done():
-                    pending.future.set_result(answer)
+                _settle(pending, answer=answer)
+
+
+def _settle(pending: _Pending, answer: Answer | None = None, error: BaseException | None = None) -> None:
+    if pending.future.done():  # the asker gave up meanwhile
+        return
+    if error is not None:
+        pending.future.set_exception(error)
+    else:
+        pending.future.set_result(answer)

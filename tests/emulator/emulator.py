@@ -14,7 +14,7 @@ from .dispatch import Dispatcher
 from .gateway import PRIVILEGED_INTENTS, Gateway, GatewayConnection
 from .interactions import InteractionRecord, InteractionRoutes
 from .invoke import Invoker
-from .rest import API_PREFIX, RecordedRequest, Rest
+from .rest import API_PREFIX, Fault, RecordedRequest, Rest
 from .state import IdLike, as_id
 from .world import World
 
@@ -113,7 +113,24 @@ class DiscordEmulator(World, Dispatcher, Invoker):
     ) -> None:
         """The next request whose path (without /api/v10) contains ``route_substring``
         (and has ``method``, if given) gets a 429 that discord.py honours and retries."""
-        self.rest.rate_limits.append((route_substring, retry_after, method, is_global))
+        self.inject_fault(
+            route_substring, method=method, status=429, retry_after=retry_after, is_global=is_global
+        )
+
+    def inject_fault(self, route_substring: str, **fault: Any) -> Fault:
+        """Inject a REST fault (see :class:`Fault`): e.g. ``status=500`` once, ``status=429, times=20``,
+        ``delay=2.0, times=None`` (remove it with ``clear_faults``). Returns it; ``fault.hits`` counts."""
+        injected = Fault(route_substring, **fault)
+        self.rest.faults.append(injected)
+        return injected
+
+    def clear_faults(self) -> None:
+        self.rest.faults.clear()
+
+    async def drop_gateway(self, shard_id: int = 0) -> None:
+        """Cut the shard's gateway connection without a close frame, as a network failure would; the
+        session stays resumable and events dispatched meanwhile wait in it for the RESUME."""
+        await self.gateway.drop(shard_id)
 
     async def send_reconnect(self, shard_id: int = 0) -> None:
         """Ask the client on ``shard_id`` to reconnect (op 7); it should RESUME."""

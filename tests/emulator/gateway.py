@@ -58,6 +58,7 @@ class GatewayConnection:
 
     def __init__(self, ws: web.WebSocketResponse, query: dict[str, str], compress: bool) -> None:
         self.ws, self.query = ws, query
+        self.transport: asyncio.BaseTransport | None = None  # for drop(): a cut without a close frame
         self.opened_at = time.monotonic()
         self.closed_at: float | None = None
         self.close_code: int | None = None
@@ -121,11 +122,13 @@ class Gateway:
         self.emu = emu
         self.connections: list[GatewayConnection] = []
         self.sessions: dict[str, Session] = {}
+        self.detached: set[str] = set()  # ids of dropped sessions not yet resumed; events wait in them
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(max_msg_size=0)
         await ws.prepare(request)
         conn = GatewayConnection(ws, dict(request.query), self.emu.gateway_compress)
+        conn.transport = request.transport
         self.connections.append(conn)
         await conn.send(
             {
@@ -148,7 +151,7 @@ class Gateway:
                     self.emu.errors.append(traceback.format_exc())
                     await self._close(conn, 4000, "Unknown error.")
         finally:
-            conn.closed_at = time.monotonic()
+            conn.closed_at = conn.closed_at or time.monotonic()  # drop() already set it
             conn.close_code = conn.close_code or ws.close_code
         return ws
 
@@ -219,6 +222,7 @@ class Gateway:
         if session is None:
             return await conn.send({"op": 9, "d": False})  # not resumable: client re-identifies
         conn.session, conn.resumed = session, True
+        self.detached.discard(session.id)
         for frame in list(session.backlog):  # replay what the client missed
             if frame["s"] > (d.get("seq") or 0):
                 await conn.send(frame)
@@ -261,7 +265,12 @@ class Gateway:
         its intents.  Returns how many connections got it; ``required`` raises when no
         connection owns the shard (a test dispatching into the void would just hang)."""
         conns = self.connections_for(guild_id)
-        if required and not conns:
+        waiting = [
+            s
+            for s in self.sessions.values()
+            if s.id in self.detached and shard_for(guild_id, s.shard[1]) == s.shard[0]
+        ]
+        if required and not conns and not waiting:
             raise RuntimeError(f"no identified gateway connection for {event} (guild {guild_id})")
         sent = 0
         for conn in conns:
@@ -269,7 +278,22 @@ class Gateway:
             if filtered is not None:
                 await conn.dispatch(event, filtered)
                 sent += 1
+        for session in waiting:  # like Discord: kept for the RESUME that replays the backlog
+            filtered = self._filter(event, data, session.intents)
+            if filtered is not None:
+                session.seq += 1
+                session.backlog.append({"op": 0, "t": event, "s": session.seq, "d": filtered})
+                sent += 1
         return sent
+
+    async def drop(self, shard_id: int = 0) -> None:
+        """Cuts the shard's connections (TCP closed, no close frame); their sessions stay resumable."""
+        for conn in self.connections:
+            if conn.is_open and conn.shard[0] == shard_id and conn.transport is not None:
+                conn.closed_at, conn.close_code = time.monotonic(), 1006
+                if conn.session is not None:
+                    self.detached.add(conn.session.id)
+                conn.transport.close()
 
     def _filter(self, event: str, data: dict[str, Any], intents: int) -> dict[str, Any] | None:
         guild_bit, dm_bit = EVENT_INTENTS.get(event, (0, 0))

@@ -7,6 +7,7 @@ Every response is built by :func:`respond`: discord.py only parses a body as JSO
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 import traceback
@@ -34,6 +35,25 @@ class RecordedRequest:
     files: list[dict[str, Any]] = field(default_factory=list)  # {name, filename, content_type, data}
     status: int | None = None
     response: Any = None  # the JSON body we answered with
+
+
+@dataclass
+class Fault:
+    """An injected REST fault (see ``DiscordEmulator.inject_fault``): requests whose path contains
+    ``route`` (and whose method is ``method``, if given) are answered ``status`` without being handled
+    (429 with ``retry_after``), or, with no status, handled and answered ``delay`` seconds late."""
+
+    route: str
+    method: str | None = None
+    status: int | None = None
+    retry_after: float = 0.2
+    is_global: bool = False
+    delay: float = 0.0
+    times: int | None = 1  # requests it applies to; None = every matching one until removed
+    hits: int = 0
+
+    def matches(self, rec: RecordedRequest) -> bool:
+        return self.route in rec.path and self.method in (None, rec.method)
 
 
 def respond(data: Any = None, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -85,10 +105,27 @@ async def parse_body(request: web.Request) -> tuple:
         return raw.decode(errors="replace"), files
 
 
+def rate_limited(retry_after: float, is_global: bool) -> web.Response:
+    # 'Via' tells discord.py this is Discord's limiter, not a Cloudflare ban.
+    headers = {
+        "Via": "1.1 google",
+        "Retry-After": str(max(1, round(retry_after))),
+        "X-RateLimit-Limit": "5",
+        "X-RateLimit-Remaining": "0",
+        "X-RateLimit-Reset": str(time.time() + retry_after),
+        "X-RateLimit-Reset-After": str(retry_after),
+        "X-RateLimit-Scope": "global" if is_global else "user",
+    }
+    if is_global:
+        headers["X-RateLimit-Global"] = "true"
+    body = {"message": "You are being rate limited.", "retry_after": retry_after, "global": is_global}
+    return respond(body, 429, headers)
+
+
 class Rest:
     def __init__(self, emu: DiscordEmulator) -> None:
         self.emu = emu
-        self.rate_limits: list[tuple] = []  # (substring, retry_after, method, is_global)
+        self.faults: list[Fault] = []  # checked in order; the first match applies
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
@@ -111,30 +148,23 @@ class Rest:
         if getattr(request.match_info, "http_exception", None) is not None:
             self.emu.unhandled.append(rec)
             return error(404, 0, f"404: Not Found (emulator has no route {rec.method} {rec.path})")
-        for i, (sub, retry_after, method, is_global) in enumerate(self.rate_limits):
-            if sub in rec.path and method in (None, rec.method):
-                del self.rate_limits[i]
-                # 'Via' tells discord.py this is Discord's limiter, not a Cloudflare ban.
-                headers = {
-                    "Via": "1.1 google",
-                    "Retry-After": str(max(1, round(retry_after))),
-                    "X-RateLimit-Limit": "5",
-                    "X-RateLimit-Remaining": "0",
-                    "X-RateLimit-Reset": str(time.time() + retry_after),
-                    "X-RateLimit-Reset-After": str(retry_after),
-                    "X-RateLimit-Scope": "global" if is_global else "user",
-                }
-                if is_global:
-                    headers["X-RateLimit-Global"] = "true"
-                return respond(
-                    {
-                        "message": "You are being rate limited.",
-                        "retry_after": retry_after,
-                        "global": is_global,
-                    },
-                    429,
-                    headers,
-                )
+        fault = next((f for f in self.faults if f.matches(rec)), None)
+        if fault is not None:
+            fault.hits += 1
+            if fault.times is not None and fault.hits >= fault.times:
+                self.faults.remove(fault)
+            if fault.status == 429:
+                return rate_limited(fault.retry_after, fault.is_global)
+            if fault.status is not None:
+                return error(fault.status, 0, f"{fault.status}: injected by the emulator")
+            response = await self._authorised(request, handler, rec)
+            await asyncio.sleep(fault.delay)  # slow to answer; the request itself was already handled
+            return response
+        return await self._authorised(request, handler, rec)
+
+    async def _authorised(
+        self, request: web.Request, handler: Any, rec: RecordedRequest
+    ) -> web.StreamResponse:
         needs_auth = request.path.startswith(API_PREFIX) and not rec.path.startswith(NO_AUTH_PREFIXES)
         if needs_auth and request.headers.get("Authorization") != f"Bot {self.emu.token}":
             return error(401, 0, "401: Unauthorized")
