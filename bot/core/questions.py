@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import re
 
-TRACEBACK_HEADER = re.compile(r"^\s*Traceback \(most recent call last\):?\s*$")
+TRACEBACK_HEADER = re.compile(
+    r"^\s*(?:Traceback \(most recent call last\)|During handling of the above exception, another exception"
+    r" occurred|The above exception was the direct cause of the following exception):?\s*$"
+)
 FRAME_LINE = re.compile(r'^\s*File "[^"]*", line \d+')
 # "RuntimeError: ...", "torch.cuda.OutOfMemoryError: ...", "ValueError" alone, "E   KeyError: 'x'".
 EXCEPTION_LINE = re.compile(

@@ -37,7 +37,7 @@ SURROGATE = re.compile(r"[\ud800-\udfff]")
 # parameters ("[31m") would stick to the next word.
 ANSI_SEQUENCE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 # C0 and C1 controls (NUL, escape sequences, DEL): never meaningful in a question, read as spaces.
-CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")  # all but the line feed
 
 
 def clean_question(question: str, limit: int) -> str:
@@ -46,12 +46,18 @@ def clean_question(question: str, limit: int) -> str:
     bad = SURROGATE.search(question)
     if bad is not None:
         raise QuestionNotText(bad.start())
-    cleaned = " ".join(CONTROL.sub(" ", ANSI_SEQUENCE.sub(" ", question)).split())
+    cleaned = " ".join(readable(question).split())
     if not cleaned:
         raise EmptyQuestion()
     if len(cleaned) > limit:
         raise QuestionTooLong(len(cleaned), limit)
     return cleaned
+
+
+def readable(question: str) -> str:
+    """The question with terminal escape codes and control characters made spaces; line breaks stay,
+    since they tell a pasted traceback's lines apart."""
+    return CONTROL.sub(" ", ANSI_SEQUENCE.sub(" ", question))
 
 
 class SentenceVectors:
@@ -172,7 +178,7 @@ class KnowledgeBase:
         """Answer several questions with one encode call (the bot batches questions that arrive together)."""
         cleaned = [self.clean_question(q) for q in questions]
         # A pasted traceback is searched by its exception line (and the words around it), not its frames.
-        queries = [" ".join(search_text(q).split()) for q in questions]
+        queries = [" ".join(search_text(readable(q)).split()) for q in questions]
         searcher = self.searcher  # one generation for the whole batch, even if a swap happens meanwhile
         vectors = searcher.encode(queries)
         results = [
