@@ -302,7 +302,8 @@ def eval_lines(report) -> list[str]:
         f"questions {report.questions}, unanswerable {report.unanswerable}, threshold {report.threshold}",
         f"{unit} recall@1 {report.recall_at_1:.3f}  recall@5 {report.recall_at_5:.3f}  "
         f"MRR@10 {report.mrr_at_10:.3f}",
-        f"answer cites the gold {unit} {report.answer_cites_gold:.3f}",
+        f"answer cites the gold {unit} {report.answer_cites_gold:.3f}"
+        + ("" if report.answer_has_fact is None else f"  answer holds the fact {report.answer_has_fact:.3f}"),
         f"answered (answerable) {report.answered_share:.3f}  refused (unanswerable) {refused}",
     ]
     if report.refused_at_target is not None:

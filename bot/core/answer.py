@@ -183,14 +183,16 @@ def quoted_sentences(
             chosen += [
                 i for i in _previous_in_passage(located, index) if located[i][2].rstrip().endswith(":")
             ]
-    # Reading order: passages of one article in the article's order, articles in rank order.
-    first_rank: dict[str, int] = {}
+    # Reading order: the best section first (its opening is what the user reads as the answer, and it is
+    # the first source cited), the passages of one section in the article's order (a long section is
+    # split), sentences in their order.
+    first_rank: dict[tuple[str, str], int] = {}
     for rank, hit in enumerate(hits):
-        first_rank.setdefault(hit.passage.doc_path, rank)
+        first_rank.setdefault((hit.passage.doc_path, hit.passage.section), rank)
 
     def reading_order(index: int) -> tuple[int, int, int]:
         passage = hits[located[index][0]].passage
-        return (first_rank[passage.doc_path], passage.ordinal, located[index][1])
+        return (first_rank[(passage.doc_path, passage.section)], passage.ordinal, located[index][1])
 
     return [(located[i][0], located[i][2]) for i in sorted(set(chosen), key=reading_order)]
 

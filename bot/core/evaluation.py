@@ -3,6 +3,8 @@
 questions file: JSON lines {"id", "question", "gold"[, "section"]}: gold is a file under the corpus and
 section, when given, the heading of the section of that file that answers the question;
 unanswerable file: JSON lines {"id", "question"} whose answers are not in the corpus.
+A question may also carry "expect": words its answer's text must contain (the fact asked for), since a
+user reads the answer, not the ranking.
 
 Without sections a hit is a retrieved passage from the gold file (metrics per document, as in
 ../shared/bench/python-faq). With sections a hit is a passage of the gold file under the gold heading
@@ -36,6 +38,8 @@ class Question:
     question: str
     gold: str | None = None
     section: str | None = None
+    # Words the answer's text must contain (each, case-insensitive): the fact the user asked for.
+    expect: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,7 @@ class EvalReport:
     recall_at_5: float
     mrr_at_10: float
     answer_cites_gold: float  # answered, and the answer's first source is the gold (section or file)
+    answer_has_fact: float | None  # of the questions that name their fact, the share whose answer says it
     answered_share: float
     refused_share: float | None
     threshold: float
@@ -70,7 +75,13 @@ def read_questions(path: Path) -> list[Question]:
         try:
             data = json.loads(line)
             questions.append(
-                Question(str(data.get("id", number)), data["question"], data.get("gold"), data.get("section"))
+                Question(
+                    str(data.get("id", number)),
+                    data["question"],
+                    data.get("gold"),
+                    data.get("section"),
+                    tuple(str(word) for word in data.get("expect", ())),
+                )
             )
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise KnowledgeError(f"{path}:{number}: not a question record ({error})") from None
@@ -121,6 +132,12 @@ def cites_gold(answer: Answer, gold: Question) -> bool:
     return is_gold(first.path, first.section, gold)
 
 
+def has_fact(answer: Answer, expected: Sequence[str]) -> bool:
+    """Whether the user reads the fact: an answer whose text holds every expected word."""
+    text = answer.text.casefold()
+    return answer.answered and all(word.casefold() in text for word in expected)
+
+
 def evaluate(
     kb: KnowledgeBase, questions: Sequence[Question], unanswerable: Sequence[Question] = ()
 ) -> EvalReport:
@@ -136,6 +153,7 @@ def evaluate(
     unanswerable_conf = [kb.ask(item.question, k=RANKING_DEPTH).confidence for item in unanswerable]
     at_target = threshold_answering(answerable_conf, ANSWERED_TARGET)
     cited = sum(cites_gold(answer, item) for answer, item in zip(answers, questions, strict=True))
+    with_facts = [(answer, item.expect) for answer, item in zip(answers, questions, strict=True) if item.expect]
     return EvalReport(
         questions=len(questions),
         unanswerable=len(unanswerable),
@@ -144,6 +162,7 @@ def evaluate(
         recall_at_5=scores["recall@5"],
         mrr_at_10=scores["mrr@10"],
         answer_cites_gold=cited / (len(questions) or 1),
+        answer_has_fact=sum(has_fact(a, e) for a, e in with_facts) / len(with_facts) if with_facts else None,
         answered_share=_share(answerable_conf, kb.threshold, above=True),
         refused_share=_share(unanswerable_conf, kb.threshold, above=False) if unanswerable else None,
         threshold=kb.threshold,

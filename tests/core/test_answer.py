@@ -185,3 +185,15 @@ def test_two_quoted_passages_of_one_section_are_one_source():
     [source] = answer.sources
     assert source.passage_ids == ("id0", "id1") and source.score == first.score
     assert answer.uncited_hits() == []
+
+
+def test_the_best_section_is_quoted_first_even_when_the_article_puts_it_later():
+    """An answer citing "What ChatGPT is built with" first must not open with "What is ChatGPT"."""
+    from dataclasses import replace
+
+    best = hit("OpenAI trains its models with PyTorch.", 0.70)
+    best = Hit(replace(best.passage, section="Built with", ordinal=9), 0, best.dense, best.lexical)
+    earlier = hit("ChatGPT is an assistant made by OpenAI.", 0.69, rank=1)  # same article, ordinal 1
+    answer = compose_answer("What is ChatGPT built with?", [best, earlier], 0.45, lambda s: [0.8 for _ in s])
+    assert answer.sentences[0] == "OpenAI trains its models with PyTorch."
+    assert [source.section for source in answer.sources] == ["Built with", "History"]
