@@ -73,6 +73,7 @@ def open_knowledge_base(settings: CoreSettings, build_if_missing: bool = True):
         threshold=settings.threshold,
         top_k=settings.top_k,
         max_question_chars=settings.max_question_chars,
+        max_article_bytes=settings.max_article_bytes,
     )
     report = kb.load(build_if_missing=build_if_missing)
     if report is not None:
@@ -114,15 +115,27 @@ def index(knowledge_dir: Path | None, index_dir: Path | None, full: bool) -> Non
     embedder = create_embedder(
         settings.model, settings.backend, cache_dir=settings.model_cache_dir, index_dir=settings.index_dir
     )
-    with tqdm(total=0, unit="text", desc="embedding", disable=None) as bar:
+    shown = {"stage": ""}
+    # Shown from the start: reading and chunking a big knowledge base takes a while before any embedding.
+    with tqdm(total=0, unit="", desc="reading", disable=None) as bar:
 
-        def progress(done: int, total: int) -> None:
+        def progress(done: int, total: int, stage: str) -> None:
+            if shown["stage"] != stage:
+                shown["stage"] = stage
+                bar.set_description_str(stage, refresh=False)
+                bar.unit = "article" if stage == "chunking" else "text"
+                bar.reset(total)
             bar.total = total
             bar.n = done
             bar.refresh()
 
         report = build_index(
-            settings.knowledge_dir, settings.index_dir, embedder, full=full, progress=progress
+            settings.knowledge_dir,
+            settings.index_dir,
+            embedder,
+            full=full,
+            progress=progress,
+            max_article_bytes=settings.max_article_bytes,
         )
     for skipped in report.skipped:
         click.echo(f"skipped {skipped.path}: {skipped.reason}", err=True)

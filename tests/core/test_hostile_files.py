@@ -158,3 +158,14 @@ def test_odd_front_matter_is_refused_with_a_reason_or_read(header, reason):
 def test_an_article_starting_with_json_like_braces_is_text_not_a_crash():
     doc = parse_document("braces.md", b"{\nnot json at all\n}\n\nBody text.\n")
     assert "not json" in doc.body
+
+
+def test_a_build_shows_chunking_progress_before_any_embedding(tmp_path, fake_embedder):
+    root = knowledge(tmp_path)
+    for number in range(3):
+        (root / f"more-{number}.md").write_text(GOOD.replace("Good", f"More {number}"))
+    calls: list[tuple[int, int, str]] = []
+    build_index(root, tmp_path / "index", fake_embedder, progress=lambda *call: calls.append(call))
+    stages = [stage for _, _, stage in calls]
+    assert calls[0] == (0, 4, "chunking") and (4, 4, "chunking") in calls
+    assert stages.index("embedding") > stages.index("chunking") and stages[-1] == "embedding"
