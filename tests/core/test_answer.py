@@ -185,3 +185,10 @@ def test_two_quoted_passages_of_one_section_are_one_source():
     [source] = answer.sources
     assert source.passage_ids == ("id0", "id1") and source.score == first.score
     assert answer.uncited_hits() == []
+
+
+def test_the_same_sentence_in_copied_articles_is_quoted_once():
+    copies = [hit(TEXT, 0.7 - rank * 0.001, rank, path=f"copy-{rank}.md") for rank in range(20)]
+    answer = compose_answer("Which lab created PyTorch?", copies, threshold=0.45)
+    assert answer.answered and len(answer.sentences) == len(set(answer.sentences))
+    assert [s.path for s in answer.sources] == ["copy-0.md"]
