@@ -138,7 +138,7 @@ def index(knowledge_dir: Path | None, index_dir: Path | None, full: bool) -> Non
             max_article_bytes=settings.max_article_bytes,
         )
     for skipped in report.skipped:
-        click.echo(f"skipped {skipped.path}: {skipped.reason}", err=True)
+        click.echo(f"skipped {one_line(skipped.path)}: {one_line(skipped.reason)}", err=True)
     click.echo(summary_line(report))
     if report.skipped:
         sys.exit(EXIT_SKIPPED)
@@ -209,18 +209,27 @@ def answer_json(answer: Answer) -> dict[str, Any]:
     }
 
 
+def one_line(text: str) -> str:
+    """Text from the knowledge folder (file names, titles) kept on one terminal line: a newline or an
+    escape sequence in a file name is shown escaped rather than splitting or recolouring the output."""
+    return "".join(
+        char if char.isprintable() or char == " " else char.encode("unicode_escape").decode("ascii")
+        for char in text
+    )
+
+
 def render_answer(answer: Answer) -> str:
     if not answer.answered:
         lines = [answer.text]
         if answer.suggestions:
-            lines.append("Closest articles: " + "; ".join(answer.suggestions))
+            lines.append("Closest articles: " + "; ".join(one_line(title) for title in answer.suggestions))
         lines.append(f"(confidence {answer.confidence:.2f})")
         return "\n".join(lines)
     lines = [answer.text, "", "Sources:"]
     for number, source in enumerate(answer.sources, 1):
-        where = " › ".join(part for part in (source.title, source.section) if part)
-        link = f" <{source.url}>" if source.url else ""
-        lines.append(f"  [{number}] {where} ({source.path}){link}")
+        where = " › ".join(one_line(part) for part in (source.title, source.section) if part)
+        link = f" <{one_line(source.url)}>" if source.url else ""
+        lines.append(f"  [{number}] {where} ({one_line(source.path)}){link}")
     lines.append(f"(confidence {answer.confidence:.2f})")
     return "\n".join(lines)
 
