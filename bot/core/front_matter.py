@@ -60,8 +60,9 @@ def split_front_matter(text: str) -> tuple[dict, str]:
         raise FrontMatterError(
             f"front matter is {len(header):,} characters; the limit is {MAX_FRONT_MATTER_CHARS:,}"
         )
-    loader = _BoundedLoader(header)
+    loader = None
     try:
+        loader = _BoundedLoader(header)  # the reader refuses control characters already here
         data = loader.get_single_data()
     except yaml.YAMLError as error:
         raise FrontMatterError(str(error).splitlines()[0]) from None
@@ -71,7 +72,8 @@ def split_front_matter(text: str) -> tuple[dict, str]:
             raise
         raise FrontMatterError(f"unreadable value: {error}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if data is None:
         return {}, body.strip()
     if not isinstance(data, dict):
