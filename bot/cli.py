@@ -77,6 +77,7 @@ def open_knowledge_base(settings: CoreSettings, build_if_missing: bool = True):
         threshold=settings.threshold,
         top_k=settings.top_k,
         max_question_chars=settings.max_question_chars,
+        max_article_bytes=settings.max_article_bytes,
     )
     report = kb.load(build_if_missing=build_if_missing)
     if report is not None:
@@ -118,18 +119,30 @@ def index(knowledge_dir: Path | None, index_dir: Path | None, full: bool) -> Non
     embedder = create_embedder(
         settings.model, settings.backend, cache_dir=settings.model_cache_dir, index_dir=settings.index_dir
     )
-    with tqdm(total=0, unit="text", desc="embedding", disable=None) as bar:
+    shown = {"stage": ""}
+    # Shown from the start: reading and chunking a big knowledge base takes a while before any embedding.
+    with tqdm(total=0, unit="", desc="reading", disable=None) as bar:
 
-        def progress(done: int, total: int) -> None:
+        def progress(done: int, total: int, stage: str) -> None:
+            if shown["stage"] != stage:
+                shown["stage"] = stage
+                bar.set_description_str(stage, refresh=False)
+                bar.unit = "article" if stage == "chunking" else "text"
+                bar.reset(total)
             bar.total = total
             bar.n = done
             bar.refresh()
 
         report = build_index(
-            settings.knowledge_dir, settings.index_dir, embedder, full=full, progress=progress
+            settings.knowledge_dir,
+            settings.index_dir,
+            embedder,
+            full=full,
+            progress=progress,
+            max_article_bytes=settings.max_article_bytes,
         )
     for skipped in report.skipped:
-        click.echo(f"skipped {skipped.path}: {skipped.reason}", err=True)
+        click.echo(f"skipped {one_line(skipped.path)}: {one_line(skipped.reason)}", err=True)
     click.echo(summary_line(report))
     if report.skipped:
         sys.exit(EXIT_SKIPPED)
@@ -216,18 +229,27 @@ def answer_json(answer: Answer) -> dict[str, Any]:
     }
 
 
+def one_line(text: str) -> str:
+    """Text from the knowledge folder (file names, titles) kept on one terminal line: a newline or an
+    escape sequence in a file name is shown escaped rather than splitting or recolouring the output."""
+    return "".join(
+        char if char.isprintable() or char == " " else char.encode("unicode_escape").decode("ascii")
+        for char in text
+    )
+
+
 def render_answer(answer: Answer) -> str:
     if not answer.answered:
         lines = [answer.text]
         if answer.suggestions:
-            lines.append("Closest articles: " + "; ".join(answer.suggestions))
+            lines.append("Closest articles: " + "; ".join(one_line(title) for title in answer.suggestions))
         lines.append(f"(confidence {answer.confidence:.2f})")
         return "\n".join(lines)
     lines = [answer.text, "", "Sources:"]
     for number, source in enumerate(answer.sources, 1):
-        where = " › ".join(part for part in (source.title, source.section) if part)
-        link = f" <{source.url}>" if source.url else ""
-        lines.append(f"  [{number}] {where} ({source.path}){link}")
+        where = " › ".join(one_line(part) for part in (source.title, source.section) if part)
+        link = f" <{one_line(source.url)}>" if source.url else ""
+        lines.append(f"  [{number}] {where} ({one_line(source.path)}){link}")
     lines.append(f"(confidence {answer.confidence:.2f})")
     return "\n".join(lines)
 

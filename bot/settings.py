@@ -75,6 +75,9 @@ class CoreSettings(BaseSettings):
     threshold: float = Field(default=0.48, ge=0.0, le=1.0)
     top_k: int = Field(default=5, ge=1, le=50)
     max_question_chars: int = Field(default=4000, ge=10)
+    # Chunking is roughly linear in size but slow per byte (a 50 MB file took 4 minutes); real articles
+    # are a few KB, so 2 MB only stops mistakes (a log or a dump saved as .md) and attacks.
+    max_article_bytes: int = Field(default=2_000_000, ge=1024)
 
 
 class DiscordSettings(BaseSettings):

@@ -194,7 +194,11 @@ def quoted_sentences(
         passage = hits[located[index][0]].passage
         return (first_rank[(passage.doc_path, passage.section)], passage.ordinal, located[index][1])
 
-    return [(located[i][0], located[i][2]) for i in sorted(set(chosen), key=reading_order)]
+    # The same sentence in two passages (an article copied, a shared disclaimer) is quoted once.
+    quoted: dict[str, int] = {}
+    for i in sorted(set(chosen), key=reading_order):
+        quoted.setdefault(located[i][2], located[i][0])
+    return [(hit_rank, sentence) for sentence, hit_rank in quoted.items()]
 
 
 def _previous_in_passage(located: Sequence[tuple[int, int, str]], index: int) -> list[int]:

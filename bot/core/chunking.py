@@ -165,16 +165,25 @@ def chunk_document(document: Document, count_tokens: TokenCounter, max_tokens: i
     seen_ids: set[str] = set()
     for section in split_sections(document):
         name = section_name(section.headings, document.title)
-        prefix = SECTION_SEPARATOR.join(p for p in (document.title, name) if p)
+        title, name = fit_heading(document.title, name, count_tokens, max_tokens // 2)
+        prefix = SECTION_SEPARATOR.join(p for p in (title, name) if p)
         # The heading path is embedded with each passage, so it spends part of the budget.
-        budget = max(16, max_tokens - count_tokens(prefix) - 2)
+        budget = max(1, max_tokens - count_tokens(prefix) - 2)  # fit_heading leaves at least half
         for text in pack_blocks(section.blocks, count_tokens, budget):
             ordinal = len(passages)
             passage_id = passage_key(document.path, name, text, seen_ids)
-            passages.append(
-                Passage(passage_id, document.path, document.title, name, text, document.url, ordinal)
-            )
+            passages.append(Passage(passage_id, document.path, title, name, text, document.url, ordinal))
     return passages
+
+
+def fit_heading(title: str, section: str, count_tokens: TokenCounter, budget: int) -> tuple[str, str]:
+    """Title and section cut (section first) until their heading path takes at most `budget` tokens: an
+    absurdly long heading would otherwise crowd the text out of the model's input."""
+    while section and count_tokens(SECTION_SEPARATOR.join(p for p in (title, section) if p)) > budget:
+        section = section[: len(section) // 2].rstrip()
+    while title and count_tokens(title) > budget:
+        title = title[: len(title) // 2].rstrip()
+    return title, section
 
 
 def passage_key(doc_path: str, section: str, text: str, seen: set[str]) -> str:
@@ -206,7 +215,8 @@ def pack_blocks(blocks: tuple[str, ...], count_tokens: TokenCounter, budget: int
 def fit_block(block: str, count_tokens: TokenCounter, budget: int) -> list[str]:
     if count_tokens(block) <= budget:
         return [block]
-    if is_fenced_code(block):
+    # A fence line too long to repeat on every piece (a huge info string) is split like prose instead.
+    if is_fenced_code(block) and count_tokens(block.splitlines()[0]) * 2 < budget // 2:
         return split_code(block, count_tokens, budget)
     parts = (
         part for sentence in split_sentences(block) for part in split_words(sentence, count_tokens, budget)
@@ -221,7 +231,7 @@ def split_code(block: str, count_tokens: TokenCounter, budget: int) -> list[str]
     closing = opening.strip()[:3]
     if body and FENCE.match(body[-1]):
         closing = body.pop().strip()
-    inner_budget = max(8, budget - count_tokens(f"{opening}\n{closing}"))
+    inner_budget = max(1, budget - count_tokens(f"{opening}\n{closing}"))
     units: list[str] = []  # runs of lines between blank lines, cut further where one is too long
     for run in "\n".join(body).split("\n\n"):
         if count_tokens(run) <= inner_budget:
@@ -235,10 +245,25 @@ def split_code(block: str, count_tokens: TokenCounter, budget: int) -> list[str]
 
 
 def split_words(sentence: str, count_tokens: TokenCounter, budget: int) -> list[str]:
-    """Last resort for a run-on sentence (or a code line) longer than the budget."""
+    """Last resort for a run-on sentence (or a code line) longer than the budget; a single word longer
+    than the budget (a hash, a minified line, 5,000 x's) is cut between characters."""
     if count_tokens(sentence) <= budget:
         return [sentence]
-    return pack(sentence.split(), count_tokens, budget)
+    words = (piece for word in sentence.split() for piece in split_characters(word, count_tokens, budget))
+    return pack(words, count_tokens, budget)
+
+
+def split_characters(word: str, count_tokens: TokenCounter, budget: int) -> list[str]:
+    """`word` cut into runs of characters of at most `budget` tokens each (a character may be a token
+    of its own, so runs of `budget` characters always fit; longer ones are tried first)."""
+    pieces: list[str] = []
+    while word:
+        size = len(word)
+        while size > 1 and count_tokens(word[:size]) > budget:
+            size = max(1, min(size // 2, budget * 4))
+        pieces.append(word[:size])
+        word = word[size:]
+    return pieces
 
 
 def pack(parts: Iterable[str], count_tokens: TokenCounter, budget: int, separator: str = " ") -> list[str]:

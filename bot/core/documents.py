@@ -8,19 +8,22 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-import frontmatter
-import yaml
-
+from bot.core.front_matter import FrontMatterError, split_front_matter
+from bot.core.knowledge_files import (
+    DEFAULT_MAX_ARTICLE_BYTES,
+    SUPPORTED_SUFFIXES,
+    SkippedFile,
+    read_knowledge_files,
+)
 from bot.errors import EmptyKnowledgeBase, InvalidArticle, KnowledgeDirMissing
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".rst", ".html", ".htm")
+__all__ = ["SUPPORTED_SUFFIXES", "Document", "LoadResult", "SkippedFile", "load_documents", "parse_document"]
 # Characters that reStructuredText uses to underline section titles.
 RST_UNDERLINE = set("=-~^\"'`#*+:._")
 
@@ -39,12 +42,6 @@ class Document:
 
 
 @dataclass(frozen=True)
-class SkippedFile:
-    path: str
-    reason: str
-
-
-@dataclass(frozen=True)
 class LoadResult:
     documents: tuple[Document, ...]
     skipped: tuple[SkippedFile, ...] = field(default=())
@@ -54,31 +51,25 @@ def content_hash(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def iter_knowledge_files(root: Path) -> Iterator[Path]:
-    """Supported files under `root`, sorted, skipping hidden paths (trash, editor swap files)."""
-    for path in sorted(root.rglob("*")):
-        relative = path.relative_to(root)
-        if any(part.startswith((".", "_")) for part in relative.parts):
-            continue
-        if path.is_file() and path.suffix.lower() in SUPPORTED_SUFFIXES:
-            yield path
+def load_documents(root: Path, max_bytes: int = DEFAULT_MAX_ARTICLE_BYTES) -> LoadResult:
+    """Read every article under `root`; broken ones are reported in `skipped`, never raised.
 
-
-def load_documents(root: Path) -> LoadResult:
-    """Read every article under `root`; broken ones are reported in `skipped`, never raised."""
+    Nothing outside `root` is read (see knowledge_files); a file over `max_bytes` is skipped unread.
+    """
     if not root.is_dir():
         raise KnowledgeDirMissing(root)
     documents: list[Document] = []
     skipped: list[SkippedFile] = []
-    for path in iter_knowledge_files(root):
-        relative = path.relative_to(root).as_posix()
+    for found in read_knowledge_files(root, max_bytes):
+        if isinstance(found, SkippedFile):
+            log.warning("skipping %s: %s", found.path, found.reason)
+            skipped.append(found)
+            continue
         try:
-            documents.append(parse_document(relative, path.read_bytes()))
+            documents.append(parse_document(found.path, found.data))
         except InvalidArticle as error:
-            log.warning("skipping %s: %s", relative, error.reason)
-            skipped.append(SkippedFile(relative, error.reason))
-        except OSError as error:
-            skipped.append(SkippedFile(relative, f"can't read file: {error.strerror or error}"))
+            log.warning("skipping %s: %s", found.path, error.reason)
+            skipped.append(SkippedFile(found.path, error.reason))
     if not documents:
         raise EmptyKnowledgeBase(root, skipped=len(skipped))
     return LoadResult(tuple(documents), tuple(skipped))
@@ -116,13 +107,9 @@ def parse_document(relative: str, raw: bytes) -> Document:
 
 def _split_front_matter(relative: str, text: str) -> tuple[dict, str]:
     try:
-        post = frontmatter.loads(text)
-    except yaml.YAMLError as error:
-        reason = str(error).splitlines()[0]
-        raise InvalidArticle(relative, f"bad front matter: {reason}") from None
-    if not isinstance(post.metadata, dict):
-        raise InvalidArticle(relative, "bad front matter: expected key: value pairs")
-    return dict(post.metadata), post.content
+        return split_front_matter(text)
+    except FrontMatterError as error:
+        raise InvalidArticle(relative, f"bad front matter: {error}") from None
 
 
 def _parse_html(text: str) -> tuple[str, str, dict]:
@@ -202,6 +189,8 @@ def _tags(meta: dict) -> tuple[str, ...]:
     tags = meta.get("tags") or []
     if isinstance(tags, str):
         tags = [t.strip() for t in tags.split(",")]
+    elif not isinstance(tags, list):  # `tags: 5` or a mapping: one tag, not something to iterate
+        tags = [tags]
     framework = meta.get("framework")
     values = [str(t) for t in tags if t] + ([str(framework)] if framework else [])
     return tuple(dict.fromkeys(values))

@@ -16,6 +16,7 @@ from bot.core.ann import build_ann
 from bot.core.chunking import Passage, chunk_document, passage_sentences
 from bot.core.documents import Document, SkippedFile, load_documents
 from bot.core.embedding import Embedder
+from bot.core.knowledge_files import DEFAULT_MAX_ARTICLE_BYTES
 from bot.core.lexical import LexicalIndex
 from bot.core.store import (
     ArticleEntry,
@@ -31,7 +32,9 @@ from bot.errors import IndexBusy, IndexDirUnusable, IndexError_
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[int, int], None]
+# progress(done, total, stage): stage is "chunking" (articles) and then "embedding" (texts), so a long
+# build shows movement from its start, not only once the model runs.
+Progress = Callable[[int, int, str], None]
 PROGRESS_BATCH = 256
 LOCK_FILE = ".lock"
 
@@ -79,12 +82,14 @@ def build_index(
     *,
     full: bool = False,
     progress: Progress | None = None,
+    max_article_bytes: int = DEFAULT_MAX_ARTICLE_BYTES,
 ) -> BuildReport:
-    """Index `knowledge_dir` into a new generation of `index_dir`; see BuildReport for what happened."""
+    """Index `knowledge_dir` into a new generation of `index_dir`; see BuildReport for what happened.
+    Article files over `max_article_bytes` are skipped unread."""
     started = time.perf_counter()
     with build_lock(index_dir):
         refuse_current_folder(index_dir)  # before the embedding work that could not be saved
-        loaded = load_documents(knowledge_dir)
+        loaded = load_documents(knowledge_dir, max_article_bytes)
         previous = None if full else _previous_index(index_dir, embedder)
         old_articles = previous.manifest.articles if previous else {}
         added, changed, removed = _diff(loaded.documents, old_articles)
@@ -97,7 +102,7 @@ def build_index(
             previous.close()
             return report
         unchanged = _unchanged_passages(previous, embedder, loaded.documents) if previous else {}
-        passages, per_article = _chunk_all(loaded.documents, embedder, unchanged)
+        passages, per_article = _chunk_all(loaded.documents, embedder, unchanged, progress)
         cache = previous.vectors_by_text_hash() if previous else {}
         lexical = _count_terms(passages, previous)
         if previous:
@@ -182,14 +187,24 @@ def _count_terms(passages: list[Passage], previous: IndexStore | None) -> Lexica
 
 
 def _chunk_all(
-    documents: tuple[Document, ...], embedder: Embedder, unchanged: dict[str, list[Passage]]
+    documents: tuple[Document, ...],
+    embedder: Embedder,
+    unchanged: dict[str, list[Passage]],
+    progress: Progress | None = None,
 ) -> tuple[list[Passage], dict[str, ArticleEntry]]:
     passages: list[Passage] = []
     articles: dict[str, ArticleEntry] = {}
+    to_chunk = sum(1 for d in documents if d.path not in unchanged)
+    chunked = 0
+    if progress and to_chunk:
+        progress(0, to_chunk, "chunking")
     for document in documents:
         chunks = unchanged.get(document.path)
         if chunks is None:
             chunks = chunk_document(document, embedder.count_tokens, embedder.max_tokens)
+            chunked += 1
+            if progress:
+                progress(chunked, to_chunk, "chunking")
         passages.extend(chunks)
         articles[document.path] = ArticleEntry(document.content_hash, document.title, len(chunks))
     return passages, articles
@@ -219,7 +234,7 @@ def _embed_views(
         for positions, vector in zip(batch, encoded, strict=True):
             vectors[positions] = vector
         if progress:
-            progress(min(start + PROGRESS_BATCH, len(pending)), len(pending))
+            progress(min(start + PROGRESS_BATCH, len(pending)), len(pending), "embedding")
     split = len(views)
     passage_rows = np.array([row for row, _ in views], dtype=np.int32)
     result = Views(vectors[:split], passage_rows, hashes[:split], vectors[split:], hashes[split:])

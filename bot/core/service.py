@@ -15,6 +15,7 @@ import numpy as np
 from bot.core.answer import Answer, SentenceScorer, compose_answer
 from bot.core.embedding import Embedder
 from bot.core.indexer import BuildReport, Progress, build_index
+from bot.core.knowledge_files import DEFAULT_MAX_ARTICLE_BYTES
 from bot.core.questions import search_text
 from bot.core.search import Searcher
 from bot.core.store import IndexStore, current_generation, load_index
@@ -101,6 +102,7 @@ class KnowledgeBase:
         threshold: float,
         top_k: int = 5,
         max_question_chars: int = 4000,
+        max_article_bytes: int = DEFAULT_MAX_ARTICLE_BYTES,
     ) -> None:
         self.knowledge_dir = knowledge_dir
         self.index_dir = index_dir
@@ -108,6 +110,7 @@ class KnowledgeBase:
         self.threshold = threshold
         self.top_k = top_k
         self.max_question_chars = max_question_chars
+        self.max_article_bytes = max_article_bytes
         self._searcher: Searcher | None = None
         self._swap_lock = threading.Lock()
         self._sentences = SentenceVectors(embedder)
@@ -117,7 +120,9 @@ class KnowledgeBase:
         """Load the current index (building it first when there is none); errors if it is unusable."""
         report = None
         if build_if_missing and current_generation(self.index_dir) is None:
-            report = build_index(self.knowledge_dir, self.index_dir, self.embedder)
+            report = build_index(
+                self.knowledge_dir, self.index_dir, self.embedder, max_article_bytes=self.max_article_bytes
+            )
         try:
             store = self._load_store()
         except IndexMismatch as error:
@@ -130,7 +135,13 @@ class KnowledgeBase:
                 error.found,
                 error.expected,
             )
-            report = build_index(self.knowledge_dir, self.index_dir, self.embedder, full=True)
+            report = build_index(
+                self.knowledge_dir,
+                self.index_dir,
+                self.embedder,
+                full=True,
+                max_article_bytes=self.max_article_bytes,
+            )
             store = self._load_store()
         self._swap(store)
         return report
@@ -196,7 +207,14 @@ class KnowledgeBase:
     # -- maintaining ---------------------------------------------------------------------------
     def reindex(self, full: bool = False, progress: Progress | None = None) -> BuildReport:
         """Rebuild incrementally, then swap; questions keep using the old index until the swap."""
-        report = build_index(self.knowledge_dir, self.index_dir, self.embedder, full=full, progress=progress)
+        report = build_index(
+            self.knowledge_dir,
+            self.index_dir,
+            self.embedder,
+            full=full,
+            progress=progress,
+            max_article_bytes=self.max_article_bytes,
+        )
         if report.rebuilt or self._searcher is None:
             self._swap(self._load_store())
         return report

@@ -39,6 +39,19 @@ def trim(text: str, limit: int) -> str:
     return cut + ELLIPSIS
 
 
+def one_line(text: str) -> str:
+    """A file name or title on one line: control characters (a newline in a file name) shown escaped."""
+    return "".join(
+        char if char.isprintable() or char == " " else char.encode("unicode_escape").decode("ascii")
+        for char in text
+    )
+
+
+def code(text: str) -> str:
+    """`text` as inline code; a backtick in it would end the span early, so it becomes a quote."""
+    return "`" + one_line(text).replace("`", "'") + "`"
+
+
 def split_text(text: str, limit: int = CONTENT_LIMIT) -> list[str]:
     """`text` split into pieces of at most `limit` characters, preferring paragraph and line breaks."""
     pieces: list[str] = []
@@ -53,7 +66,9 @@ def split_text(text: str, limit: int = CONTENT_LIMIT) -> list[str]:
 
 def source_line(number: int, title: str, section: str, url: str | None) -> str:
     label = title if not section or section == title else f"{title} — {section}"
-    label = trim(label.replace("[", "(").replace("]", ")"), 200)  # brackets would break the link syntax
+    label = trim(
+        one_line(label).replace("[", "(").replace("]", ")"), 200
+    )  # brackets would break the link syntax
     return f"{number}. [{label}]({url})" if url else f"{number}. {label}"
 
 
@@ -105,7 +120,7 @@ def article_page(articles: Sequence[Article], page: int, per_page: int = ARTICLE
     pages = page_count(len(articles), per_page)
     page = max(0, min(page, pages - 1))
     chunk = articles[page * per_page : (page + 1) * per_page]
-    lines = [f"`{a.path}` — {trim(a.title, 150)} ({a.passages} passages)" for a in chunk]
+    lines = [f"{code(a.path)} — {trim(one_line(a.title), 150)} ({a.passages} passages)" for a in chunk]
     embed = discord.Embed(
         title=f"Knowledge base: {len(articles)} articles",
         description=trim("\n".join(lines) or "No articles.", EMBED_DESCRIPTION_LIMIT),
@@ -124,11 +139,11 @@ def reindex_summary(report: BuildReport, action: str = "Reindexed") -> str:
         parts.append("Nothing changed; the current index was kept.")
     for label, paths in (("Added", report.added), ("Changed", report.changed), ("Removed", report.removed)):
         if paths:
-            parts.append(f"{label}: " + ", ".join(f"`{p}`" for p in paths[:20]))
+            parts.append(f"{label}: " + ", ".join(code(p) for p in paths[:20]))
     if report.rebuilt:
         parts.append(f"Embedded {report.embedded} new passage views, reused {report.reused}.")
     if report.skipped:
-        skipped = "; ".join(f"`{s.path}` ({s.reason})" for s in report.skipped[:10])
+        skipped = "; ".join(f"{code(s.path)} ({one_line(s.reason)})" for s in report.skipped[:10])
         parts.append(f"Skipped {len(report.skipped)} broken file(s): {skipped}")
     return trim("\n".join(parts), CONTENT_LIMIT)
 

@@ -150,6 +150,7 @@ def _load_knowledge(core: CoreSettings, embedder: Embedder | None) -> KnowledgeB
             threshold=core.threshold,
             top_k=core.top_k,
             max_question_chars=core.max_question_chars,
+            max_article_bytes=core.max_article_bytes,
         )
         report = _load_or_wait(kb)
     except QABotError as error:

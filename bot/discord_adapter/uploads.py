@@ -8,11 +8,13 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import stat
 import tempfile
 import time
 from pathlib import Path
 
 from bot.core.documents import parse_document
+from bot.core.knowledge_files import is_article_name, is_hidden
 from bot.errors import InvalidArticle, UnknownArticle, UploadRefused
 
 ALLOWED_SUFFIXES = (".md", ".txt", ".rst", ".html")
@@ -37,7 +39,10 @@ def safe_filename(filename: str) -> str:
 
 
 def check_upload(filename: str, data: bytes, limit: int) -> str:
-    """Validate an upload without writing anything; returns the safe name it would be saved under."""
+    """Validate an upload without writing anything; returns the safe name it would be saved under.
+
+    Parsing is bounded (see front_matter) but still work in proportion to the file: call it off the
+    event loop."""
     name = safe_filename(filename)
     if len(data) > limit:
         raise UploadRefused(filename, f"it is {len(data):,} bytes; the limit is {limit:,}")
@@ -46,6 +51,38 @@ def check_upload(filename: str, data: bytes, limit: int) -> str:
     except InvalidArticle as error:
         raise UploadRefused(filename, error.reason) from None
     return name
+
+
+def prepare_upload(
+    knowledge_dir: Path, filename: str, data: bytes, limit: int, replace: bool
+) -> tuple[str, bytes | None]:
+    """Check an upload and what it would overwrite, writing nothing: (safe name, the bytes of the
+    article it replaces or None when it is new)."""
+    name = check_upload(filename, data, limit)
+    return name, existing_article(knowledge_dir / name, filename, replace)
+
+
+def existing_article(target: Path, filename: str, replace: bool) -> bytes | None:
+    """The bytes of the regular file at `target`, None when nothing is there. Anything else under that
+    name (a link, even a dangling one, or a folder) is refused: an upload never writes through a link or
+    hides one, and the article can only be put back later if it was a plain file."""
+    try:
+        info = os.lstat(target)
+    except FileNotFoundError:
+        return None
+    if stat.S_ISLNK(info.st_mode):
+        raise UploadRefused(filename, f"`{target.name}` exists as a link; remove it first with `/kb remove`")
+    if not stat.S_ISREG(info.st_mode):
+        raise UploadRefused(
+            filename, f"`{target.name}` exists and is not a file (a folder?); rename that first"
+        )
+    if not replace:
+        raise UploadRefused(
+            filename, f"`{target.name}` already exists; add it with `replace: True` to overwrite"
+        )
+    fd = os.open(target, os.O_RDONLY | os.O_NOFOLLOW)  # swapped for a link meanwhile: refused, not read
+    with os.fdopen(fd, "rb") as handle:
+        return handle.read()
 
 
 def write_atomically(target: Path, data: bytes) -> None:
@@ -64,11 +101,29 @@ def write_atomically(target: Path, data: bytes) -> None:
         raise
 
 
+def trashable(knowledge_dir: Path, relative: str) -> bool:
+    """Whether `relative` names an article file or a link with an article's name inside the knowledge
+    folder (links and broken files are skipped by indexing, so they are not in the article list, but
+    moderators must be able to remove them). A link itself is moved, never what it points at."""
+    parts = relative.split("/")
+    if any(part in ("", ".", "..") or is_hidden(part) for part in parts) or not is_article_name(relative):
+        return False
+    root = knowledge_dir.resolve()
+    parent = (knowledge_dir / relative).parent.resolve()
+    if parent != root and root not in parent.parents:
+        return False
+    try:
+        mode = os.lstat(knowledge_dir / relative).st_mode
+    except OSError:
+        return False
+    return stat.S_ISREG(mode) or stat.S_ISLNK(mode)
+
+
 def move_to_trash(knowledge_dir: Path, relative: str) -> Path:
     """Move an article into `.trash/` (timestamped, so removing twice never overwrites); returns its new path."""
-    source = (knowledge_dir / relative).resolve()
-    if knowledge_dir.resolve() not in source.parents or not source.is_file():
+    if not trashable(knowledge_dir, relative):
         raise UnknownArticle(relative)
+    source = knowledge_dir / relative
     trash = knowledge_dir / TRASH_DIR
     trash.mkdir(exist_ok=True)
     target = trash / f"{time.strftime('%Y%m%d-%H%M%S')}-{relative.replace('/', '__')}"

@@ -197,3 +197,10 @@ def test_the_best_section_is_quoted_first_even_when_the_article_puts_it_later():
     answer = compose_answer("What is ChatGPT built with?", [best, earlier], 0.45, lambda s: [0.8 for _ in s])
     assert answer.sentences[0] == "OpenAI trains its models with PyTorch."
     assert [source.section for source in answer.sources] == ["Built with", "History"]
+
+
+def test_the_same_sentence_in_copied_articles_is_quoted_once():
+    copies = [hit(TEXT, 0.7 - rank * 0.001, rank, path=f"copy-{rank}.md") for rank in range(20)]
+    answer = compose_answer("Which lab created PyTorch?", copies, threshold=0.45)
+    assert answer.answered and len(answer.sentences) == len(set(answer.sentences))
+    assert [s.path for s in answer.sources] == ["copy-0.md"]

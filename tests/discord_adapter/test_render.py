@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from bot.core.answer import Answer, Source
 from bot.core.chunking import Passage
+from bot.core.documents import SkippedFile
 from bot.core.indexer import BuildReport
 from bot.core.search import Hit
 from bot.core.service import Article
@@ -133,3 +134,21 @@ def test_reindex_summary_and_stats():
 def test_thread_names_fit():
     assert len(render.thread_name("why " * 100)) <= render.THREAD_NAME_LIMIT
     assert render.thread_name("  ") == "Question"
+
+
+def test_file_names_with_newlines_and_backticks_stay_on_one_line():
+    report = BuildReport(
+        articles=1,
+        passages=2,
+        embedded=0,
+        reused=0,
+        skipped=(SkippedFile("bad\nname.md", "bad front matter: x"),),
+        seconds=0.1,
+        added=("new\nline`.md",),
+    )
+    text = render.reindex_summary(report)
+    assert "`new\\nline'.md`" in text and "`bad\\nname.md`" in text
+    page = render.article_page([Article("two\nlines.md", "Title\nsplit", 1)], 0)
+    assert page.description.count("\n") == 0 and "two\\nlines.md" in page.description
+    embed = render.answer_embed(answer(sources=(Source("A\nB", "", "a.md", None, 0.9),)))
+    assert embed.fields[0].value == "1. A\\nB"

@@ -101,13 +101,11 @@ class Moderation(commands.GroupCog, group_name="kb", group_description="Manage t
         if file.size > limit:  # refused before downloading anything
             raise UploadRefused(file.filename, f"it is {file.size:,} bytes; the limit is {limit:,}")
         data = await file.read()
-        name = uploads.check_upload(file.filename, data, limit)
+        # Parsing takes time in proportion to the file: off the event loop, like everything after it.
+        name, old = await asyncio.to_thread(
+            uploads.prepare_upload, self.bot.kb.knowledge_dir, file.filename, data, limit, replace
+        )
         target = self.bot.kb.knowledge_dir / name
-        old = target.read_bytes() if target.exists() else None
-        if old is not None and not replace:
-            raise UploadRefused(
-                file.filename, f"`{name}` already exists; add it with `replace: True` to overwrite"
-            )
         await asyncio.to_thread(uploads.write_atomically, target, data)
         try:
             report = await self.reindex()
@@ -123,7 +121,9 @@ class Moderation(commands.GroupCog, group_name="kb", group_description="Manage t
         args = {"article": article}
         try:
             async with self.exclusive():
-                if article not in {a.path for a in self.bot.kb.articles()}:
+                known = article in {a.path for a in self.bot.kb.articles()}
+                # A skipped file (a link, a broken article) is no article but can be removed by name.
+                if not known and not uploads.trashable(self.bot.kb.knowledge_dir, article):
                     raise UnknownArticle(article)
                 await interaction.response.defer(thinking=True, ephemeral=True)
                 trashed = await asyncio.to_thread(uploads.move_to_trash, self.bot.kb.knowledge_dir, article)
