@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 
 # Bump when the files, the chunking or the lexical terms change: an incremental build reuses the
 # previous passages (and word counts) of unchanged articles, and a different version starts from scratch.
-FORMAT_VERSION = 10
+FORMAT_VERSION = 11
 CURRENT_FILE = "CURRENT"
 MANIFEST_FILE = "manifest.json"
 FAISS_FILE = "vectors.faiss"
