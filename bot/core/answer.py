@@ -9,18 +9,13 @@ from dataclasses import dataclass
 from bot.core.chunking import is_fenced_code, passage_sentences
 from bot.core.lexical import terms
 from bot.core.search import Hit
+from bot.core.tuning import TUNING
 
-MAX_SENTENCES = 3
-# A sentence joins the answer only when it scores nearly as well as the best one.
-SENTENCE_MARGIN = 0.15
-# A second passage contributes sentences only when it scores almost as well as the best one.
-SUPPORTING_MARGIN = 0.05
-MAX_SUGGESTIONS = 3
+MAX_SUGGESTIONS = 3  # closest article titles offered with a refusal
 NO_ANSWER = "I couldn't find an answer to that in the knowledge base."
 # A sentence that points back in its first words ("It works with...", "In PyTorch these are...") means
 # little without the sentence before it.
 REFERS_BACK = re.compile(r"^\W*(?:\S+\s+){0,2}?(?:it|its|they|their|them|this|these|those|such|both)\b", re.I)
-MAX_CONTEXT_SENTENCES = 2
 # "What is JAX?" asks for a definition, and the sentence that gives one opens "JAX is ...": no comma
 # before the verb, and not a phrase like "In PyTorch the model is ...".
 DEFINITION_QUESTION = re.compile(
@@ -31,7 +26,6 @@ DEFINITION_OPENING = re.compile(
     r"(?P<subject>[^.;:,]{1,80}?)\s+(?:is|are|was|were|means|refers to|stands for)\s",
     re.I,
 )
-DEFINITION_BONUS = 0.15
 
 
 @dataclass(frozen=True)
@@ -77,7 +71,7 @@ SentenceScorer = Callable[[Sequence[str]], Sequence[float]]
 
 def used_hits(hits: Sequence[Hit]) -> list[Hit]:
     """The passages an answer quotes: the best one, and the next when it scores almost as well."""
-    return [h for h in hits if h.score >= hits[0].score - SUPPORTING_MARGIN][:2] if hits else []
+    return [h for h in hits if h.score >= hits[0].score - TUNING.supporting_margin][: TUNING.supporting_passages] if hits else []
 
 
 def compose_answer(
@@ -133,14 +127,14 @@ def join_sentences(sentences: Sequence[str]) -> str:
 
 
 def key_sentences(
-    question: str, hits: Sequence[Hit], scorer: SentenceScorer | None = None, limit: int = MAX_SENTENCES
+    question: str, hits: Sequence[Hit], scorer: SentenceScorer | None = None, limit: int = TUNING.max_sentences
 ) -> list[str]:
     """The sentences of the best passages that answer the question best, in reading order."""
     return [sentence for _, sentence in quoted_sentences(question, hits, scorer, limit)]
 
 
 def quoted_sentences(
-    question: str, hits: Sequence[Hit], scorer: SentenceScorer | None = None, limit: int = MAX_SENTENCES
+    question: str, hits: Sequence[Hit], scorer: SentenceScorer | None = None, limit: int = TUNING.max_sentences
 ) -> list[tuple[int, str]]:
     """(index of the hit it comes from, sentence) for each sentence key_sentences quotes.
 
@@ -163,14 +157,14 @@ def quoted_sentences(
     subject = defined_subject(question)
     weights = [
         similarity
-        + 0.3 * len(wanted & content_terms(sentence)) / (len(wanted) or 1)
-        + 0.1 / (1 + position)
-        - 0.1 * hit_rank
-        + (DEFINITION_BONUS if subject and defines(sentence, subject) else 0.0)
+        + TUNING.sentence_word_weight * len(wanted & content_terms(sentence)) / (len(wanted) or 1)
+        + TUNING.opening_bonus / (1 + position)
+        - TUNING.lower_passage_penalty * hit_rank
+        + (TUNING.definition_bonus if subject and defines(sentence, subject) else 0.0)
         for similarity, (hit_rank, position, sentence) in zip(meaning, located, strict=True)
     ]
     ranked = sorted(range(len(located)), key=lambda i: -weights[i])
-    chosen = [i for i in ranked[:limit] if weights[i] >= weights[ranked[0]] - SENTENCE_MARGIN]
+    chosen = [i for i in ranked[:limit] if weights[i] >= weights[ranked[0]] - TUNING.sentence_margin]
     chosen = _answers_instead_of_questions(located, chosen)
     if len(chosen) == 1:
         # One sentence rarely says it all; the next one completes it, unless it asks a new question.
@@ -237,7 +231,7 @@ def _context_before(located: Sequence[tuple[int, int, str]], chosen: list[int]) 
     added: list[int] = []
     for hit_rank in sorted({located[i][0] for i in chosen}):
         first = min(i for i in chosen if located[i][0] == hit_rank)
-        for _ in range(MAX_CONTEXT_SENTENCES):
+        for _ in range(TUNING.max_context_sentences):
             before = _previous_in_passage(located, first)
             opening = located[first][2]
             needs_context = bool(REFERS_BACK.match(opening)) or is_fenced_code(opening)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from bot.core.documents import Document
@@ -49,19 +49,55 @@ class Passage:
         # in pieces found one more gold file in the top 5 than embedding it whole.
         return [block for block in self.text.split("\n\n") if block.strip()]
 
-    def views(self) -> list[str]:
-        """The texts embedded for this passage (see search.py for how their scores combine).
-
-        With and without the heading path, because a title can carry the question's subject ("PyTorch")
-        or be noise ("Note 12"); each paragraph too, because one focused paragraph often matches a
-        question better than the whole passage. A one-paragraph passage has no separate paragraph views.
-        """
-        views = [self.embedding_text, self.text]
+    def views(self) -> Views:
+        """The texts embedded for this passage (see Views, and search.py for how their scores combine)."""
         paragraphs = self.paragraphs
-        if len(paragraphs) > 1:
-            for paragraph in paragraphs:
-                views += [f"{self.heading_path}\n{paragraph}", paragraph]
-        return views
+        if len(paragraphs) < 2:  # one paragraph: its views would repeat the passage's
+            paragraphs = []
+        return Views(
+            self.embedding_text,
+            self.text,
+            tuple(f"{self.heading_path}\n{paragraph}" for paragraph in paragraphs),
+            tuple(paragraphs),
+        )
+
+
+@dataclass(frozen=True)
+class Views:
+    """What is embedded for one passage, and the one place that knows the order the vectors are stored in.
+
+    With and without the heading path, because a title can carry the question's subject ("PyTorch")
+    or be noise ("Note 12"); each paragraph too (for a passage of two or more), because one focused
+    paragraph often matches a question better than the whole passage. Stored as: passage with heading,
+    passage, then for each paragraph its text with heading and without.
+    """
+
+    with_heading: str
+    plain: str
+    paragraphs_with_heading: tuple[str, ...] = ()
+    paragraphs_plain: tuple[str, ...] = ()
+
+    def texts(self) -> list[str]:
+        """The views in their stored order."""
+        texts = [self.with_heading, self.plain]
+        for with_heading, plain in zip(self.paragraphs_with_heading, self.paragraphs_plain, strict=True):
+            texts += [with_heading, plain]
+        return texts
+
+
+@dataclass(frozen=True)
+class ViewScores:
+    """A passage's view similarities to a question, decoded from their stored order (see Views)."""
+
+    with_heading: float
+    plain: float
+    paragraphs_with_heading: tuple[float, ...]
+    paragraphs_plain: tuple[float, ...]
+
+    @classmethod
+    def decode(cls, similarities: Sequence[float]) -> ViewScores:
+        values = [float(value) for value in similarities]
+        return cls(values[0], values[1], tuple(values[2::2]), tuple(values[3::2]))
 
 
 @dataclass(frozen=True)

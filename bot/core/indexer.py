@@ -215,7 +215,7 @@ def _embed_views(
 ) -> tuple[Views, int]:
     """Vectors for every view and every distinct sentence of the passages; returns them with the count
     of texts the model had to embed (text seen before, by hash, is reused instead)."""
-    views = [(row, view) for row, passage in enumerate(passages) for view in passage.views()]
+    views = [(row, view) for row, passage in enumerate(passages) for view in passage.views().texts()]
     sentences = list(dict.fromkeys(s for passage in passages for s in passage_sentences(passage.text)))
     texts = [view for _, view in views] + sentences
     hashes = [text_hash(text) for text in texts]

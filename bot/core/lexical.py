@@ -1,15 +1,14 @@
 """Lexical evidence: how much of a question's rare vocabulary a passage contains.
 
-A small sentence-embedding model knows everyday English well but not the names this domain is full of:
-"What is XLA?" scores 0.21 against the passage that defines XLA, and `torch.compile`, `DataLoader`,
-`SavedModel` or RLHF fare little better. The words themselves are the evidence, so every passage also
+A small sentence-embedding model knows everyday English well but not the names this domain is full of
+(XLA, `torch.compile`, `DataLoader`, `SavedModel`, RLHF: see the README for what it scores them). The words themselves are the evidence, so every passage also
 gets a lexical score, the question's *coverage*:
 
     coverage(q, d) = sum over terms t of q found in d of  idf(t)^2 * saturation(tf(t, d))
                      -----------------------------------------------------------------
                                    sum over all terms t of q of  idf(t)^2
 
-with BM25's idf and saturation (k1 = 1.2, b = 0.75). Squaring idf makes a rare term dominate the
+with BM25's idf and saturation (tuning.py). Squaring idf makes a rare term dominate the
 common words around it, and dividing by the question's own total keeps the score in [0, 1) whatever
 the question's length, so it can join a confidence: a question whose rare words appear nowhere
 (a library the knowledge base never mentions) gets little coverage anywhere. Unlike a plain BM25 rank,
@@ -32,8 +31,8 @@ from pathlib import Path
 import numpy as np
 import Stemmer
 
-K1 = 1.2
-B = 0.75
+from bot.core.tuning import TUNING
+
 # Words: a letter (of any alphabet: "François", "Müller") first, then identifier characters, so
 # `torch.compile`, `bfloat16` and `C++` stay whole.
 WORD = re.compile(r"[^\W\d_][\w+#.-]*(?:[^\W_]|[+#])|[^\W_]")
@@ -149,7 +148,7 @@ class LexicalIndex:
     """How often each term occurs in each passage: a sparse passages x terms matrix stored by column
     (a question reads only its own terms' columns), as three arrays: column c's entries are
     `rows[starts[c]:starts[c + 1]]` with `counts[...]`. Plain numpy rather than scipy.sparse, whose
-    import alone took 0.2 s of the one-second budget for `qabot ask`. BM25's saturation is worked out
+    import alone costs a noticeable share of `qabot ask`'s start-up (README). BM25's saturation is worked out
     at query time for the question's few columns. Read-only."""
 
     def __init__(
@@ -169,7 +168,8 @@ class LexicalIndex:
         self.passage_count = passages
         lengths = np.bincount(self.rows, weights=self.counts, minlength=passages)
         average = float(lengths.mean()) if passages and lengths.sum() else 1.0
-        self.damping = (K1 * (1 - B + B * lengths / average)).astype(np.float32)
+        k1, b = TUNING.bm25_k1, TUNING.bm25_b
+        self.damping = (k1 * (1 - b + b * lengths / average)).astype(np.float32)
         self.document_frequency = np.diff(self.starts)
 
     @classmethod
@@ -181,7 +181,7 @@ class LexicalIndex:
     ) -> LexicalIndex:
         """Count the terms of `texts`. previous_rows[i], when given, is the row of `previous` that holds
         the same text as texts[i]: its counts are copied instead of tokenizing it again (tokenizing is
-        most of the cost, 1.3 s per 10,000 passages)."""
+        most of the cost of a build's lexical step)."""
         vocabulary = dict(previous.vocabulary) if previous else {}
         old = previous.by_row() if previous is not None else None
         columns: list[np.ndarray] = []
@@ -214,7 +214,7 @@ class LexicalIndex:
     def expand(self, question: str) -> str:
         """The question with the long form of each acronym the knowledge base defines, for the model,
         which can't read most acronyms: "What is RLHF?" -> "What is RLHF (reinforcement learning from
-        human feedback)?" ("What is RLHF?" scored 0.43 against the passage defining it)."""
+        human feedback)?"."""
 
         def spelled_out(match: re.Match[str]) -> str:
             long_form = self.acronyms.get(match.group())

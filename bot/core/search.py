@@ -1,33 +1,24 @@
 """Question -> ranked passages.
 
-Each passage is embedded as several views (see Passage.views): the passage with and without its heading
+Each passage is embedded as several views (chunking.Views): the passage with and without its heading
 path and, for longer passages, each paragraph with and without it. FAISS finds the views nearest the
 question; their passages are then rescored exactly from all their views:
 
-    score = mean(cos(passage with heading), cos(passage), max cos(paragraph with heading), max cos(paragraph))
+    dense = mean(cos(passage with heading), cos(passage), max cos(paragraph with heading), max cos(paragraph))
 
-so a passage ranks high when it matches as a whole and has one paragraph that matches closely. On
-../shared/bench/python-faq this beats single-vector retrieval (recall@1 0.84 -> 0.86, MRR 0.895 -> 0.908).
+so a passage ranks high when it matches as a whole and has one paragraph that matches closely.
 
 Then a lexical score (lexical.py: how much of the question's rare vocabulary the passage contains)
 is added, because the model reads names like XLA, RLHF or `torch.compile` poorly:
 
-    score      = dense + 0.1 * coverage     ranks the passages
-    confidence = dense + 0.2 * coverage     of the best passage, decides whether to answer
+    score      = dense + ranking_lexical_weight * coverage       ranks the passages
+    confidence = dense + confidence_lexical_weight * coverage    of the best passage, decides whether to answer
 
-Ranking keeps the weight small: the model's sense of meaning is the better judge of which passage
-answers, and words only break near-ties. Whether the knowledge base answers at all is a different
-question, where finding the question's rare words is strong evidence of its own. The passages with
-the highest coverage also join the candidates, so one the model misses entirely can still be found.
-Before a question is embedded, each acronym the knowledge base defines ("reinforcement learning from
-human feedback (RLHF)") gets its long form beside it (lexical.py: LexicalIndex.expand), because the
-model reads acronyms worst of all: "What is RLHF?" scored 0.43 against its definition, 0.71 spelled out.
-
-The lexical score measured against dense scores alone, same articles, at the default threshold (0.48
-with it, 0.45 without): ../shared/bench/python-faq recall@1 0.860 -> 0.853, recall@5 0.972 = 0.972,
-answered 0.958 -> 0.951, unanswerable refused 0.417 -> 0.458; bench/shipped-kb recall@1 0.871 -> 0.935,
-answered 0.806 -> 0.935, refused 0.786 -> 0.857 (later article edits and the acronyms took it further:
-see the README). A weight of 0.2 for ranking too gave recall@5 0.965 on python-faq.
+The weights live in tuning.py with the reason for each; the measurements behind them are in the
+README ("How it answers"). The passages with the highest coverage also join the candidates, so one the
+model misses entirely can still be found. Before a question is embedded, each acronym the knowledge
+base defines ("reinforcement learning from human feedback (RLHF)") gets its long form beside it
+(LexicalIndex.expand), because the model reads acronyms worst of all.
 """
 
 from __future__ import annotations
@@ -37,22 +28,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.core.chunking import Passage
+from bot.core.chunking import Passage, ViewScores
 from bot.core.embedding import Embedder
 from bot.core.store import IndexStore
-
-# How many views FAISS returns per passage wanted: enough candidates that rescoring can reorder them.
-CANDIDATES_PER_HIT = 8
-MIN_CANDIDATES = 40
-# Passages with the best lexical coverage that join the candidates whatever their dense score.
-LEXICAL_CANDIDATES = 10
-# How much lexical coverage (in [0, 1)) adds to the dense score; see the module docstring.
-RANKING_LEXICAL_WEIGHT = 0.1
-CONFIDENCE_LEXICAL_WEIGHT = 0.2
+from bot.core.tuning import TUNING
 
 
 def ranking_score(dense: float, lexical: float) -> float:
-    return dense + RANKING_LEXICAL_WEIGHT * lexical
+    return dense + TUNING.ranking_lexical_weight * lexical
 
 
 @dataclass(frozen=True)
@@ -72,17 +55,17 @@ class Hit:
     @property
     def confidence(self) -> float:
         """How sure we are that this passage answers the question (see the module docstring)."""
-        return self.dense + CONFIDENCE_LEXICAL_WEIGHT * self.lexical
+        return self.dense + TUNING.confidence_lexical_weight * self.lexical
 
 
 def passage_score(view_vectors: np.ndarray, query: np.ndarray) -> float:
-    """Combine a passage's view similarities; views are laid out as in Passage.views."""
-    similarities = view_vectors @ query
-    if len(similarities) == 2:  # one paragraph: the paragraph views equal the passage views
-        return float(similarities.mean())
-    with_heading, plain = similarities[0], similarities[1]
-    paragraphs = similarities[2:]
-    return float((with_heading + plain + paragraphs[0::2].max() + paragraphs[1::2].max()) / 4)
+    """Combine a passage's view similarities (see Views for what they are): the mean of the passage's
+    two views and its best paragraph's two, or of the passage's two when it has one paragraph."""
+    views = ViewScores.decode(view_vectors @ query)
+    if not views.paragraphs_plain:
+        return (views.with_heading + views.plain) / 2
+    best_paragraphs = max(views.paragraphs_with_heading) + max(views.paragraphs_plain)
+    return (views.with_heading + views.plain + best_paragraphs) / 4
 
 
 class Searcher:
@@ -106,11 +89,11 @@ class Searcher:
 
     def search_encoded(self, question: str, query: np.ndarray, k: int) -> list[Hit]:
         """Search with a question whose vector the caller already has."""
-        wanted = max(MIN_CANDIDATES, k * CANDIDATES_PER_HIT)
+        wanted = max(TUNING.min_candidates, k * TUNING.candidates_per_hit)
         _, view_rows = self.store.search_views(query[None, :], wanted)
         coverage = self.store.lexical.coverage(question)
         candidates = dict.fromkeys(int(self.store.view_passage[v]) for v in view_rows[0] if v >= 0)
-        candidates.update(dict.fromkeys(best_rows(coverage, LEXICAL_CANDIDATES)))
+        candidates.update(dict.fromkeys(best_rows(coverage, TUNING.lexical_candidates)))
         scores = {
             row: (passage_score(self.store.view_vectors(row), query), float(coverage[row]))
             for row in candidates

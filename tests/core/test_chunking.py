@@ -69,9 +69,9 @@ def test_passage_ids_are_stable_and_unique():
 
 def test_views_have_paragraphs_only_when_a_passage_has_several():
     one = chunk_document(doc("## S\nonly one paragraph"), words, 100)[0]
-    assert one.views() == [one.embedding_text, one.text]
+    assert one.views().texts() == [one.embedding_text, one.text]
     two = chunk_document(doc("## S\nfirst para\n\nsecond para"), words, 100)[0]
-    assert len(two.views()) == 6 and "Guide › S\nsecond para" in two.views()
+    assert len(two.views().texts()) == 6 and "Guide › S\nsecond para" in two.views().texts()
 
 
 def test_a_code_block_with_blank_lines_is_one_quotable_sentence():
@@ -106,3 +106,27 @@ def test_a_code_block_too_long_for_one_passage_is_cut_between_lines_into_fenced_
     kept = [line for piece in pieces for line in piece.splitlines() if not line.startswith("```")]
     assert kept[: 12 + 15] == [*setup.splitlines(), *loop.splitlines()]
     assert " ".join(kept[12 + 15 :]).split() == long_line.split()  # only an overlong line is cut by words
+
+
+def test_the_view_layout_is_pinned_from_texts_to_scores():
+    """The index stores view vectors in Views.texts() order and search decodes them with ViewScores:
+    the two must agree, or every stored index would be scored with its views swapped."""
+    from bot.core.chunking import ViewScores
+
+    passage = chunk_document(doc("## S\nfirst para\n\nsecond para"), words, 100)[0]
+    views = passage.views()
+    assert views.texts() == [
+        "Guide › S\nfirst para\n\nsecond para",
+        "first para\n\nsecond para",
+        "Guide › S\nfirst para",
+        "first para",
+        "Guide › S\nsecond para",
+        "second para",
+    ]
+    decoded = ViewScores.decode([0.0, 1.0, 2.0, 3.0, 4.0, 5.0])
+    assert decoded == ViewScores(0.0, 1.0, (2.0, 4.0), (3.0, 5.0))
+    texts = views.texts()
+    by_score = {text: index for index, text in enumerate(texts)}
+    assert texts[by_score[views.plain]] == views.plain
+    assert [texts[int(s)] for s in decoded.paragraphs_plain] == list(views.paragraphs_plain)
+    assert [texts[int(s)] for s in decoded.paragraphs_with_heading] == list(views.paragraphs_with_heading)
