@@ -36,7 +36,7 @@ def test_every_example_setting_has_a_comment_above_it():
 def test_example_values_parse(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     (tmp_path / ".env").write_text(EXAMPLE.read_text())
-    assert CoreSettings().threshold == 0.48
+    assert CoreSettings().threshold == 0.44
     assert DiscordSettings().discord_token is None and DiscordSettings().dev_guild_id is None
 
 

@@ -78,7 +78,7 @@ def test_multi_view_rescoring_matches_exhaustive_scoring(kb):
 
 def test_the_shipped_question_set_stays_answered(kb):
     """bench/shipped-kb: questions users ask about the shipped articles. Editing an article must not
-    quietly cost answers (measured when last changed: recall@5 1.0, answered 1.0, refused 0.846)."""
+    quietly cost answers (measured when last changed: recall@5 1.0, answered 1.0, refused 0.846 at 0.48, 0.692 at 0.44)."""
     from bot.core.evaluation import evaluate, read_questions
 
     bench = KNOWLEDGE.parent / "bench" / "shipped-kb"
@@ -87,7 +87,9 @@ def test_the_shipped_question_set_stays_answered(kb):
     )
     assert report.recall_at_5 >= 0.95
     assert report.answered_share >= 0.9
-    assert report.refused_share is not None and report.refused_share >= 0.75
+    # At the default threshold 0.44 (lowered from 0.48 so that every development set is 95 % answered)
+    # 9 of the 13 are refused; at 0.48 it was 11.
+    assert report.refused_share is not None and report.refused_share >= 0.65
 
 
 BUILT_WITH = "What ChatGPT is built with: frameworks and infrastructure"
