@@ -57,12 +57,6 @@ def quiet_model_loading() -> None:
     transformers_logging.set_verbosity_error()
 
 
-def normalise(vectors: np.ndarray) -> np.ndarray:
-    vectors = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.maximum(norms, 1e-12)
-
-
 class SentenceTransformerEmbedder:
     """The reference backend: sentence-transformers on torch, on the CPU unless told otherwise."""
 

@@ -12,7 +12,6 @@ Backends: "onnx" (fp32, vectors match sentence-transformers' to cosine >= 0.999)
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import logging
@@ -22,13 +21,14 @@ import re
 import shutil
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from bot.core.files import cpu_cores, file_lock, hash_file, write_atomically
 from bot.errors import ModelError
 
 log = logging.getLogger(__name__)
@@ -104,30 +104,16 @@ def source_fingerprint(source: Path, cache_dir: Path) -> str:
     digest = hashlib.sha256()
     for path in files:
         digest.update(str(path.relative_to(source)).encode() + b"\0")
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
+        hash_file(digest, path)
     memo[key] = digest.hexdigest()
     cache_dir.mkdir(parents=True, exist_ok=True)
-    _write_atomically(memo_path, json.dumps(memo, indent=1))
+    write_atomically(memo_path, json.dumps(memo, indent=1))
     return memo[key]
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
-    temporary.write_text(text)
-    os.replace(temporary, path)
-
-
-@contextlib.contextmanager
-def _export_lock(cache_dir: Path, name: str) -> Iterator[None]:
+def _export_lock(cache_dir: Path, name: str) -> contextlib.AbstractContextManager[None]:
     """One export per model at a time across processes; the others wait and then reuse it."""
-    with (cache_dir / f".{name}.lock").open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return file_lock(cache_dir / f".{name}.lock")
 
 
 def local_model_dir(model: str) -> Path:
@@ -314,13 +300,6 @@ def first_layer_nodes(model_path: Path) -> list[str]:
 
 
 # -- the embedder ------------------------------------------------------------------------------------
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
-
-
 class OnnxEmbedder:
     """all-MiniLM-style sentence embedding on onnxruntime; `backend` is "onnx" or "onnx-int8"."""
 
@@ -342,7 +321,7 @@ class OnnxEmbedder:
         self._path = str(optimized if self._optimized else directory / name)
         self._ort = onnxruntime
         self._batch_size = INT8_BATCH if quantized else FP32_BATCH
-        self._workers = threads or _cores()
+        self._workers = threads or cpu_cores()
         self._sessions = [self._session()]  # one per worker, the others made on the first big call
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
