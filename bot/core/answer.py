@@ -132,17 +132,11 @@ def join_sentences(sentences: Sequence[str]) -> str:
     return text
 
 
-def key_sentences(
-    question: str, hits: Sequence[Hit], scorer: SentenceScorer | None = None, limit: int = MAX_SENTENCES
-) -> list[str]:
-    """The sentences of the best passages that answer the question best, in reading order."""
-    return [sentence for _, sentence in quoted_sentences(question, hits, scorer, limit)]
-
-
 def quoted_sentences(
     question: str, hits: Sequence[Hit], scorer: SentenceScorer | None = None, limit: int = MAX_SENTENCES
 ) -> list[tuple[int, str]]:
-    """(index of the hit it comes from, sentence) for each sentence key_sentences quotes.
+    """The sentences of the best passages that answer the question best, in reading order, each as
+    (index of the hit it comes from, sentence).
 
     Meaning (the scorer) counts most, shared words next; an opening sentence usually states its
     section's point, so it gets a head start, and the best passage's sentences one over the second's
