@@ -87,6 +87,7 @@ def _train_ivf(vectors: np.ndarray, sq8: bool) -> faiss.Index:
     count, dimension = vectors.shape
     lists = ivf_lists(count)
     quantizer = faiss.IndexFlatIP(dimension)
+    index: faiss.IndexIVF
     if sq8:
         index = faiss.IndexIVFScalarQuantizer(
             quantizer, dimension, lists, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT

@@ -81,7 +81,8 @@ def _words(text: str) -> list[str]:
 
 def terms(text: str) -> list[str]:
     """Stemmed, lower-cased words that carry meaning (stopwords dropped), in order."""
-    return _stemmer().stemWords(_words(text))
+    stemmed: list[str] = _stemmer().stemWords(_words(text))  # PyStemmer has no type hints
+    return stemmed
 
 
 # "reinforcement learning from human feedback (RLHF)" and "XLA (Accelerated Linear Algebra)".

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -95,7 +96,7 @@ def source_fingerprint(source: Path, cache_dir: Path) -> str:
     )
     memo_path = cache_dir / FINGERPRINTS_FILE
     try:
-        memo = json.loads(memo_path.read_text())
+        memo: dict[str, str] = json.loads(memo_path.read_text())
     except (OSError, ValueError):
         memo = {}
     key = f"{source.resolve()}:{hashlib.sha256(signature.encode()).hexdigest()}"
@@ -168,7 +169,7 @@ def export_model(model: str, source: Path, out: Path) -> None:
     (out / META_FILE).write_text(json.dumps(meta, indent=2))  # written last: its presence means complete
 
 
-def export_sentence_transformer(source: Path, target: Path) -> dict:
+def export_sentence_transformer(source: Path, target: Path) -> dict[str, Any]:
     """torch.onnx.export of transformer + mean pooling + L2 normalisation; torch is imported only here."""
     import warnings
 
@@ -180,7 +181,9 @@ def export_sentence_transformer(source: Path, target: Path) -> dict:
     quiet_model_loading()
     # Eager attention traces to the plain softmax(QK^T)V pattern that onnxruntime fuses (see
     # fuse_transformer); the default SDPA path traces to a graph it cannot fuse.
-    st = SentenceTransformer(str(source), device="cpu", model_kwargs={"attn_implementation": "eager"})
+    # Any: its modules are typed as torch.nn.Module, which hides their own methods (get_config_dict,
+    # auto_model) from the type checker.
+    st: Any = SentenceTransformer(str(source), device="cpu", model_kwargs={"attn_implementation": "eager"})
     pooling = st[1].get_config_dict() if len(st) > 1 else {}
     mode = pooling.get("pooling_mode", "mean" if pooling.get("pooling_mode_mean_tokens") else None)
     if mode != "mean":
@@ -191,7 +194,9 @@ def export_sentence_transformer(source: Path, target: Path) -> dict:
             super().__init__()
             self.transformer = transformer
 
-        def forward(self, input_ids, attention_mask, token_type_ids):
+        def forward(
+            self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor
+        ) -> torch.Tensor:
             hidden = self.transformer(
                 input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
             ).last_hidden_state
@@ -230,7 +235,7 @@ def export_sentence_transformer(source: Path, target: Path) -> dict:
 FUSABLE_ARCHITECTURES = ("bert", "roberta", "xlm-roberta", "camembert", "electra")
 
 
-def fuse_transformer(traced: Path, target: Path, meta: dict) -> bool:
+def fuse_transformer(traced: Path, target: Path, meta: dict[str, Any]) -> bool:
     """Rewrite a BERT-like graph with onnxruntime's fused Attention, SkipLayerNorm and BiasGelu
     kernels; False (and nothing written) when the architecture isn't one it fuses.
 
@@ -334,7 +339,7 @@ class OnnxEmbedder:
         self._tokenizer.enable_truncation(self.max_tokens)
         self._pad_id = int(meta.get("pad_id", 0))
 
-    def _session(self):
+    def _session(self) -> Any:  # an onnxruntime.InferenceSession (onnxruntime has no type hints)
         options = self._ort.SessionOptions()
         options.intra_op_num_threads = 1  # parallelism comes from one session per worker (see FP32_BATCH)
         options.inter_op_num_threads = 1
@@ -371,9 +376,10 @@ class OnnxEmbedder:
         else:
             list(self._worker_pool().map(run, range(len(batches))))
         norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.maximum(norms, 1e-12)
+        unit: np.ndarray = out / np.maximum(norms, 1e-12)
+        return unit
 
-    def _feeds(self, encodings: list) -> dict[str, np.ndarray]:
+    def _feeds(self, encodings: list[Any]) -> dict[str, np.ndarray]:
         width = max(len(e.ids) for e in encodings)
         ids = np.full((len(encodings), width), self._pad_id, dtype=np.int64)
         mask = np.zeros((len(encodings), width), dtype=np.int64)
