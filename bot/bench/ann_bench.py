@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 
 import faiss
@@ -11,6 +10,7 @@ import numpy as np
 from bot.bench.stats import summary
 from bot.bench.synthetic import clustered_vectors
 from bot.core.ann import build_ann, faiss_threads, single_threaded_search
+from bot.core.files import cpu_cores
 
 QUERIES = 200
 EXACT_TIMED_QUERIES = 20  # exact search of 1M vectors is ~50 ms a query: a few are enough for its median
@@ -26,7 +26,7 @@ def bench_ann(size: int, kind: str = "auto", queries: int = QUERIES) -> dict:
     probes, vectors = data[:queries], data[queries:]
     exact = faiss.IndexFlatIP(vectors.shape[1])
     exact.add(vectors)
-    with faiss_threads(os.cpu_count() or 1):
+    with faiss_threads(cpu_cores()):
         _, truth = exact.search(probes, K)  # ground truth, in one multi-threaded batch
     started = time.perf_counter()
     index, chosen = build_ann(vectors, kind)
@@ -62,6 +62,4 @@ def _time_queries(index: faiss.Index, probes: np.ndarray) -> tuple[list[float], 
 def _params(index: faiss.Index) -> dict:
     if isinstance(index, faiss.IndexIVF):
         return {"nlist": index.nlist, "nprobe": index.nprobe}
-    if isinstance(index, faiss.IndexHNSW):
-        return {"M": index.hnsw.nb_neighbors(1), "efSearch": index.hnsw.efSearch}
     return {}

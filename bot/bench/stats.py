@@ -9,6 +9,7 @@ from importlib import metadata
 
 import numpy as np
 
+from bot.core.files import cpu_cores
 from bot.core.onnx_embedding import cpu_features
 
 RELEVANT_FLAGS = ("avx", "avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8", "asimddp")
@@ -47,7 +48,7 @@ def machine() -> dict[str, object]:
             versions[package] = None
     return {
         "cpu": model,
-        "cores": len(os.sched_getaffinity(0)),
+        "cores": cpu_cores(),
         "flags": flags,
         "int8_kernels": cpu_features().describe(),
         "load_average": [round(x, 2) for x in os.getloadavg()],

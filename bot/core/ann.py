@@ -2,7 +2,7 @@
 
 By size (`kind="auto"`): exact search (flat) while one query stays under a few milliseconds, then an
 inverted file (IVF) with full vectors, then IVF over 8-bit scalar-quantized vectors, which needs a quarter
-of the memory. Search parameters (nprobe, efSearch) are set on the index, so they are saved with it, at
+of the memory. Search parameters (nprobe) are set on the index, so they are saved with it, at
 values that keep recall@10 against exact search at or above 0.95 (see tests/core/test_ann.py and
 `python -m bot.bench --ann-sizes`).
 
@@ -15,30 +15,22 @@ from __future__ import annotations
 
 import contextlib
 import math
-import os
 from collections.abc import Iterator
 
 import faiss
 import numpy as np
+
+from bot.core.files import cpu_cores
 
 # Exact search of this many 384-d vectors takes ~3 ms single-threaded on a small CPU; past it, approximate.
 EXACT_SEARCH_LIMIT = 50_000
 # Past this many vectors full-precision lists cost more memory (1.5 GB at 1M x 384) than they earn in
 # recall; 8-bit scalar quantization keeps recall@10 >= 0.95 at a quarter of it.
 FULL_VECTORS_LIMIT = 300_000
-KINDS = ("flat", "ivf", "ivf-sq8", "hnsw")
+KINDS = ("flat", "ivf", "ivf-sq8")
 TRAINING_POINTS_PER_LIST = 32  # k-means samples per list and iterations: stable centroids, quick to train
 TRAINING_ITERATIONS = 10
 MIN_POINTS_PER_LIST = 39  # FAISS warns below this many training points per centroid
-HNSW_NEIGHBOURS = 32
-HNSW_EF_SEARCH = 128
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
 
 
 @contextlib.contextmanager
@@ -82,13 +74,9 @@ def build_ann(vectors: np.ndarray, kind: str = "auto") -> tuple[faiss.Index, str
         kind = choose_kind(count)
     if kind not in KINDS:
         raise ValueError(f"unknown index kind {kind!r}; expected one of {KINDS}")
-    with faiss_threads(_cores()):
+    with faiss_threads(cpu_cores()):
         if kind == "flat":
             index: faiss.Index = faiss.IndexFlatIP(dimension)
-        elif kind == "hnsw":
-            index = faiss.IndexHNSWFlat(dimension, HNSW_NEIGHBOURS, faiss.METRIC_INNER_PRODUCT)
-            index.hnsw.efConstruction = 80
-            index.hnsw.efSearch = HNSW_EF_SEARCH
         else:
             index = _train_ivf(vectors, sq8=kind == "ivf-sq8")
         index.add(vectors)
@@ -99,6 +87,7 @@ def _train_ivf(vectors: np.ndarray, sq8: bool) -> faiss.Index:
     count, dimension = vectors.shape
     lists = ivf_lists(count)
     quantizer = faiss.IndexFlatIP(dimension)
+    index: faiss.IndexIVF
     if sq8:
         index = faiss.IndexIVFScalarQuantizer(
             quantizer, dimension, lists, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT

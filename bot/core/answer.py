@@ -126,17 +126,11 @@ def join_sentences(sentences: Sequence[str]) -> str:
     return text
 
 
-def key_sentences(
-    question: str, hits: Sequence[Hit], scorer: SentenceScorer | None = None, limit: int = TUNING.max_sentences
-) -> list[str]:
-    """The sentences of the best passages that answer the question best, in reading order."""
-    return [sentence for _, sentence in quoted_sentences(question, hits, scorer, limit)]
-
-
 def quoted_sentences(
     question: str, hits: Sequence[Hit], scorer: SentenceScorer | None = None, limit: int = TUNING.max_sentences
 ) -> list[tuple[int, str]]:
-    """(index of the hit it comes from, sentence) for each sentence key_sentences quotes.
+    """The sentences of the best passages that answer the question best, in reading order, each as
+    (index of the hit it comes from, sentence).
 
     Meaning (the scorer) counts most, shared words next; an opening sentence usually states its
     section's point, so it gets a head start, and the best passage's sentences one over the second's
@@ -221,7 +215,7 @@ def defined_subject(question: str) -> set[str]:
 def defines(sentence: str, subject: set[str]) -> bool:
     """Whether the sentence opens as a definition of the subject: "JAX is an open-source library..."."""
     match = DEFINITION_OPENING.match(sentence)
-    return bool(match) and subject <= content_terms(match.group("subject"))
+    return match is not None and subject <= content_terms(match.group("subject"))
 
 
 def _context_before(located: Sequence[tuple[int, int, str]], chosen: list[int]) -> list[int]:

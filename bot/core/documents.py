@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from bot.core.front_matter import FrontMatterError, split_front_matter
 from bot.core.knowledge_files import (
@@ -105,26 +106,26 @@ def parse_document(relative: str, raw: bytes) -> Document:
     )
 
 
-def _split_front_matter(relative: str, text: str) -> tuple[dict, str]:
+def _split_front_matter(relative: str, text: str) -> tuple[dict[str, Any], str]:
     try:
         return split_front_matter(text)
     except FrontMatterError as error:
         raise InvalidArticle(relative, f"bad front matter: {error}") from None
 
 
-def _parse_html(text: str) -> tuple[str, str, dict]:
+def _parse_html(text: str) -> tuple[str, str, dict[str, Any]]:
     from bs4 import BeautifulSoup  # imported here: only HTML articles need it, and it slows start-up
 
     soup = BeautifulSoup(text, "html.parser")
     for tag in soup(["script", "style", "nav", "footer", "header", "noscript"]):
         tag.decompose()
-    meta: dict = {}
+    meta: dict[str, Any] = {}
     canonical = soup.find("link", rel="canonical")
     if canonical and canonical.get("href"):
         meta["url"] = canonical["href"]
     keywords = soup.find("meta", attrs={"name": "keywords"})
     if keywords and keywords.get("content"):
-        meta["tags"] = [k.strip() for k in keywords["content"].split(",") if k.strip()]
+        meta["tags"] = [k.strip() for k in str(keywords["content"]).split(",") if k.strip()]
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
     root = soup.body or soup
     lines: list[str] = []
@@ -185,7 +186,7 @@ def _optional_str(value: object) -> str | None:
     return str(value)
 
 
-def _tags(meta: dict) -> tuple[str, ...]:
+def _tags(meta: dict[str, Any]) -> tuple[str, ...]:
     tags = meta.get("tags") or []
     if isinstance(tags, str):
         tags = [t.strip() for t in tags.split(",")]

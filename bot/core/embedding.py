@@ -57,12 +57,6 @@ def quiet_model_loading() -> None:
     transformers_logging.set_verbosity_error()
 
 
-def normalise(vectors: np.ndarray) -> np.ndarray:
-    vectors = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.maximum(norms, 1e-12)
-
-
 class SentenceTransformerEmbedder:
     """The reference backend: sentence-transformers on torch, on the CPU unless told otherwise."""
 
@@ -81,8 +75,11 @@ class SentenceTransformerEmbedder:
         except (OSError, ValueError) as error:
             raise ModelError(model_name, str(error).splitlines()[0]) from None
         self.model_name = model_name
-        self.dimension = int(self._model.get_embedding_dimension())
-        self.max_tokens = int(self._model.max_seq_length)
+        dimension, max_tokens = self._model.get_embedding_dimension(), self._model.max_seq_length
+        if dimension is None or max_tokens is None:  # typed as optional; a sentence model has both
+            raise ModelError(model_name, "the model states no vector dimension or input length")
+        self.dimension = int(dimension)
+        self.max_tokens = int(max_tokens)
         self._tokenizer = self._model.tokenizer
         # The Hugging Face fast tokenizer is not safe to call from two threads at once (a reindex thread
         # beside the bot's question worker fails with "expected sequence of length ..."), so calls take turns.

@@ -8,6 +8,7 @@ Front matter never needs aliases, so they are refused, and size and nesting are 
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import yaml
 
@@ -23,7 +24,7 @@ class FrontMatterError(ValueError):
     """The front matter can't be used; the message is the reason shown to the user."""
 
 
-class _BoundedLoader(yaml.SafeLoader):
+class _BoundedLoader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML has no type hints: Any
     """SafeLoader that refuses aliases and nesting deeper than MAX_DEPTH while composing the document,
     before any object is built (the C loader can't be hooked this way; front matter is small)."""
 
@@ -44,7 +45,7 @@ class _BoundedLoader(yaml.SafeLoader):
             self._depth -= 1
 
 
-def split_front_matter(text: str) -> tuple[dict, str]:
+def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     """(metadata, body) of an article's text; ({}, text) when it has no front matter.
 
     Raises FrontMatterError with a one-line reason when the front matter is there but unusable.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -16,14 +15,16 @@ from bot.core.ann import build_ann
 from bot.core.chunking import Passage, chunk_document, passage_sentences
 from bot.core.documents import Document, SkippedFile, load_documents
 from bot.core.embedding import Embedder
+from bot.core.files import file_lock
 from bot.core.knowledge_files import DEFAULT_MAX_ARTICLE_BYTES
 from bot.core.lexical import LexicalIndex
 from bot.core.store import (
+    CURRENT_FILE,
     ArticleEntry,
+    EmbeddedViews,
     IndexStore,
-    Manifest,
-    Views,
     load_index,
+    new_manifest,
     refuse_current_folder,
     save_index,
     text_hash,
@@ -57,22 +58,18 @@ class BuildReport:
 @contextlib.contextmanager
 def build_lock(index_dir: Path) -> Iterator[None]:
     """One build at a time per index directory, across threads and processes."""
+    held = contextlib.ExitStack()
     try:
         index_dir.mkdir(parents=True, exist_ok=True)
-        handle = (index_dir / LOCK_FILE).open("a")
+        held.enter_context(file_lock(index_dir / LOCK_FILE, wait=False))
+    except BlockingIOError:  # before OSError, of which it is one: another build holds the lock
+        raise IndexBusy() from None
     except (FileExistsError, NotADirectoryError):
         raise IndexDirUnusable(index_dir, "a part of that path is a file, not a folder") from None
     except OSError as error:
         raise IndexDirUnusable(index_dir, error.strerror or str(error)) from None
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise IndexBusy() from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with held:  # the body's own errors pass through untranslated
+        yield
 
 
 def build_index(
@@ -109,15 +106,12 @@ def build_index(
             previous.close()
         views, embedded = _embed_views(passages, embedder, cache, progress)
         index, kind = build_ann(views.vectors)
-        manifest = Manifest(
-            model=embedder.model_name,
-            backend=embedder.backend,
-            dimension=embedder.dimension,
-            index_type=kind,
-            max_tokens=embedder.max_tokens,
-            passage_count=len(passages),
-            view_count=len(views.hashes),
-            sentence_count=len(views.sentence_hashes),
+        manifest = new_manifest(
+            embedder,
+            kind,
+            passages=len(passages),
+            views=len(views.hashes),
+            sentences=len(views.sentence_hashes),
             articles=per_article,
         )
         written = save_index(index_dir, passages, views, manifest, index, lexical)
@@ -140,7 +134,7 @@ def _previous_index(index_dir: Path, embedder: Embedder) -> IndexStore | None:
     try:
         previous = load_index(index_dir)
     except IndexError_ as error:
-        if index_dir.joinpath("CURRENT").exists():
+        if index_dir.joinpath(CURRENT_FILE).exists():
             log.warning("previous index not reusable, building from scratch: %s", error)
         return None
     manifest = previous.manifest
@@ -212,7 +206,7 @@ def _chunk_all(
 
 def _embed_views(
     passages: list[Passage], embedder: Embedder, cache: dict[str, np.ndarray], progress: Progress | None
-) -> tuple[Views, int]:
+) -> tuple[EmbeddedViews, int]:
     """Vectors for every view and every distinct sentence of the passages; returns them with the count
     of texts the model had to embed (text seen before, by hash, is reused instead)."""
     views = [(row, view) for row, passage in enumerate(passages) for view in passage.views().texts()]
@@ -237,7 +231,7 @@ def _embed_views(
             progress(min(start + PROGRESS_BATCH, len(pending)), len(pending), "embedding")
     split = len(views)
     passage_rows = np.array([row for row, _ in views], dtype=np.int32)
-    result = Views(vectors[:split], passage_rows, hashes[:split], vectors[split:], hashes[split:])
+    result = EmbeddedViews(vectors[:split], passage_rows, hashes[:split], vectors[split:], hashes[split:])
     return result, len(pending)
 
 

@@ -26,7 +26,6 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import Stemmer
@@ -81,7 +80,8 @@ def _words(text: str) -> list[str]:
 
 def terms(text: str) -> list[str]:
     """Stemmed, lower-cased words that carry meaning (stopwords dropped), in order."""
-    return _stemmer().stemWords(_words(text))
+    stemmed: list[str] = _stemmer().stemWords(_words(text))  # PyStemmer has no type hints
+    return stemmed
 
 
 # "reinforcement learning from human feedback (RLHF)" and "XLA (Accelerated Linear Algebra)".
@@ -148,8 +148,8 @@ class LexicalIndex:
     """How often each term occurs in each passage: a sparse passages x terms matrix stored by column
     (a question reads only its own terms' columns), as three arrays: column c's entries are
     `rows[starts[c]:starts[c + 1]]` with `counts[...]`. Plain numpy rather than scipy.sparse, whose
-    import alone costs a noticeable share of `qabot ask`'s start-up (README). BM25's saturation is worked out
-    at query time for the question's few columns. Read-only."""
+    import alone costs a noticeable share of `qabot ask`'s start-up (README). BM25's saturation is worked
+    out at query time for the question's few columns. Read-only; store/lexical_file.py saves and loads it."""
 
     def __init__(
         self,
@@ -251,30 +251,3 @@ class LexicalIndex:
             rows, counts = self.rows[segment], self.counts[segment]  # a term occurs once per row
             scores[rows] += weights[term] * counts / (counts + self.damping[rows])  # BM25 saturation
         return scores / np.float32(total)
-
-    # -- on disk ---------------------------------------------------------------------------------
-    def save(self, path: Path) -> None:
-        words = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
-        with path.open("wb") as handle:
-            np.savez(
-                handle,
-                terms=np.array(words, dtype=np.str_),
-                starts=self.starts,
-                rows=self.rows,
-                counts=self.counts,
-                passages=np.array(self.passage_count, dtype=np.int64),
-                acronyms=np.array(list(self.acronyms), dtype=np.str_),
-                long_forms=np.array(list(self.acronyms.values()), dtype=np.str_),
-            )
-
-    @classmethod
-    def load(cls, path: Path) -> LexicalIndex:
-        with np.load(path, allow_pickle=False) as stored:
-            words: list[str] = stored["terms"].tolist()
-            starts, rows, counts = stored["starts"], stored["rows"], stored["counts"]
-            passages = int(stored["passages"])
-            defined = dict(zip(stored["acronyms"].tolist(), stored["long_forms"].tolist(), strict=True))
-        if len(starts) != len(words) + 1 or len(rows) != len(counts) or starts[-1] != len(rows):
-            raise ValueError(f"{path.name}: inconsistent lexical arrays")
-        vocabulary = {word: column for column, word in enumerate(words)}
-        return cls(vocabulary, starts, rows, counts, passages, defined)

@@ -12,7 +12,6 @@ Backends: "onnx" (fp32, vectors match sentence-transformers' to cosine >= 0.999)
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import logging
@@ -22,13 +21,15 @@ import re
 import shutil
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from bot.core.files import cpu_cores, file_lock, hash_file, write_atomically
 from bot.errors import ModelError
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ def source_fingerprint(source: Path, cache_dir: Path) -> str:
     )
     memo_path = cache_dir / FINGERPRINTS_FILE
     try:
-        memo = json.loads(memo_path.read_text())
+        memo: dict[str, str] = json.loads(memo_path.read_text())
     except (OSError, ValueError):
         memo = {}
     key = f"{source.resolve()}:{hashlib.sha256(signature.encode()).hexdigest()}"
@@ -104,30 +105,16 @@ def source_fingerprint(source: Path, cache_dir: Path) -> str:
     digest = hashlib.sha256()
     for path in files:
         digest.update(str(path.relative_to(source)).encode() + b"\0")
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
+        hash_file(digest, path)
     memo[key] = digest.hexdigest()
     cache_dir.mkdir(parents=True, exist_ok=True)
-    _write_atomically(memo_path, json.dumps(memo, indent=1))
+    write_atomically(memo_path, json.dumps(memo, indent=1))
     return memo[key]
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
-    temporary.write_text(text)
-    os.replace(temporary, path)
-
-
-@contextlib.contextmanager
-def _export_lock(cache_dir: Path, name: str) -> Iterator[None]:
+def _export_lock(cache_dir: Path, name: str) -> contextlib.AbstractContextManager[None]:
     """One export per model at a time across processes; the others wait and then reuse it."""
-    with (cache_dir / f".{name}.lock").open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return file_lock(cache_dir / f".{name}.lock")
 
 
 def local_model_dir(model: str) -> Path:
@@ -182,7 +169,7 @@ def export_model(model: str, source: Path, out: Path) -> None:
     (out / META_FILE).write_text(json.dumps(meta, indent=2))  # written last: its presence means complete
 
 
-def export_sentence_transformer(source: Path, target: Path) -> dict:
+def export_sentence_transformer(source: Path, target: Path) -> dict[str, Any]:
     """torch.onnx.export of transformer + mean pooling + L2 normalisation; torch is imported only here."""
     import warnings
 
@@ -194,7 +181,9 @@ def export_sentence_transformer(source: Path, target: Path) -> dict:
     quiet_model_loading()
     # Eager attention traces to the plain softmax(QK^T)V pattern that onnxruntime fuses (see
     # fuse_transformer); the default SDPA path traces to a graph it cannot fuse.
-    st = SentenceTransformer(str(source), device="cpu", model_kwargs={"attn_implementation": "eager"})
+    # Any: its modules are typed as torch.nn.Module, which hides their own methods (get_config_dict,
+    # auto_model) from the type checker.
+    st: Any = SentenceTransformer(str(source), device="cpu", model_kwargs={"attn_implementation": "eager"})
     pooling = st[1].get_config_dict() if len(st) > 1 else {}
     mode = pooling.get("pooling_mode", "mean" if pooling.get("pooling_mode_mean_tokens") else None)
     if mode != "mean":
@@ -205,7 +194,9 @@ def export_sentence_transformer(source: Path, target: Path) -> dict:
             super().__init__()
             self.transformer = transformer
 
-        def forward(self, input_ids, attention_mask, token_type_ids):
+        def forward(
+            self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor
+        ) -> torch.Tensor:
             hidden = self.transformer(
                 input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
             ).last_hidden_state
@@ -244,7 +235,7 @@ def export_sentence_transformer(source: Path, target: Path) -> dict:
 FUSABLE_ARCHITECTURES = ("bert", "roberta", "xlm-roberta", "camembert", "electra")
 
 
-def fuse_transformer(traced: Path, target: Path, meta: dict) -> bool:
+def fuse_transformer(traced: Path, target: Path, meta: dict[str, Any]) -> bool:
     """Rewrite a BERT-like graph with onnxruntime's fused Attention, SkipLayerNorm and BiasGelu
     kernels; False (and nothing written) when the architecture isn't one it fuses.
 
@@ -314,13 +305,6 @@ def first_layer_nodes(model_path: Path) -> list[str]:
 
 
 # -- the embedder ------------------------------------------------------------------------------------
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
-
-
 class OnnxEmbedder:
     """all-MiniLM-style sentence embedding on onnxruntime; `backend` is "onnx" or "onnx-int8"."""
 
@@ -342,7 +326,7 @@ class OnnxEmbedder:
         self._path = str(optimized if self._optimized else directory / name)
         self._ort = onnxruntime
         self._batch_size = INT8_BATCH if quantized else FP32_BATCH
-        self._workers = threads or _cores()
+        self._workers = threads or cpu_cores()
         self._sessions = [self._session()]  # one per worker, the others made on the first big call
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
@@ -355,7 +339,7 @@ class OnnxEmbedder:
         self._tokenizer.enable_truncation(self.max_tokens)
         self._pad_id = int(meta.get("pad_id", 0))
 
-    def _session(self):
+    def _session(self) -> Any:  # an onnxruntime.InferenceSession (onnxruntime has no type hints)
         options = self._ort.SessionOptions()
         options.intra_op_num_threads = 1  # parallelism comes from one session per worker (see FP32_BATCH)
         options.inter_op_num_threads = 1
@@ -392,9 +376,10 @@ class OnnxEmbedder:
         else:
             list(self._worker_pool().map(run, range(len(batches))))
         norms = np.linalg.norm(out, axis=1, keepdims=True)
-        return out / np.maximum(norms, 1e-12)
+        unit: np.ndarray = out / np.maximum(norms, 1e-12)
+        return unit
 
-    def _feeds(self, encodings: list) -> dict[str, np.ndarray]:
+    def _feeds(self, encodings: list[Any]) -> dict[str, np.ndarray]:
         width = max(len(e.ids) for e in encodings)
         ids = np.full((len(encodings), width), self._pad_id, dtype=np.int64)
         mask = np.zeros((len(encodings), width), dtype=np.int64)

@@ -87,7 +87,7 @@ class SentenceVectors:
                 while len(self._extra) > self.capacity:
                     self._extra.popitem(last=False)
         with self._lock:
-            return [found[s] if found[s] is not None else self._extra[s] for s in sentences]
+            return [vector if (vector := found[s]) is not None else self._extra[s] for s in sentences]
 
 
 class KnowledgeBase:

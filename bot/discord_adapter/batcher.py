@@ -20,6 +20,21 @@ MAX_BATCH = 32  # bigger batches only delay the first answers of a burst
 
 
 @dataclass
+class BatchCounts:
+    """Running totals of the batches answered, for tests and benchmarks: three numbers, so a bot that
+    runs for months keeps no per-batch history."""
+
+    batches: int = 0
+    questions: int = 0
+    largest: int = 0
+
+    def add(self, size: int) -> None:
+        self.batches += 1
+        self.questions += size
+        self.largest = max(self.largest, size)
+
+
+@dataclass
 class _Pending:
     question: str
     k: int | None
@@ -33,7 +48,7 @@ class AskBatcher:
         self.kb = kb
         self.window = window
         self.max_batch = max_batch
-        self.batches: list[int] = []  # sizes of the batches answered, for tests and logs
+        self.counts = BatchCounts()
         self._queue: asyncio.Queue[_Pending] | None = None
         self._worker: asyncio.Task[None] | None = None
 
@@ -64,7 +79,7 @@ class AskBatcher:
                 batch.append(queue.get_nowait())
             live = [p for p in batch if not p.future.done()]  # the asker may have given up
             if live:
-                self.batches.append(len(live))
+                self.counts.add(len(live))
                 await self._answer(live)
 
     async def _answer(self, batch: list[_Pending]) -> None:

@@ -1,6 +1,6 @@
 """Composing answers from hits: threshold, key sentences, citations (pure, no model)."""
 
-from bot.core.answer import NO_ANSWER, compose_answer, key_sentences
+from bot.core.answer import NO_ANSWER, compose_answer, quoted_sentences
 from bot.core.chunking import Passage
 from bot.core.search import Hit
 
@@ -8,6 +8,11 @@ from bot.core.search import Hit
 def hit(text: str, score: float, rank: int = 0, title: str = "PyTorch", path: str = "pytorch.md") -> Hit:
     passage = Passage(f"id{rank}", path, title, "History", text, "https://pytorch.org/", rank)
     return Hit(passage, rank, dense=score, lexical=0.0)
+
+
+def sentences_of(question: str, hits: list[Hit], scorer) -> list[str]:
+    """The sentences quoted_sentences picks, in order, without the hit each comes from."""
+    return [sentence for _, sentence in quoted_sentences(question, hits, scorer)]
 
 
 TEXT = (
@@ -48,7 +53,7 @@ def test_the_scorer_decides_over_shared_words():
     def scorer(sentences):
         return [0.9 if "community" in s else 0.1 for s in sentences]
 
-    chosen = key_sentences("Is PyTorch a popular framework?", [hit(text, 0.7)], scorer)
+    chosen = sentences_of("Is PyTorch a popular framework?", [hit(text, 0.7)], scorer)
     assert chosen[0] == "PyTorch has a large community."
     assert "PyTorch is a deep-learning framework." not in chosen
 
@@ -59,7 +64,7 @@ def test_a_lone_best_sentence_is_completed_by_the_one_after_it():
     def scorer(sentences):
         return [0.9 if "created" in s else 0.1 for s in sentences]
 
-    chosen = key_sentences("Origin?", [hit(text, 0.7)], scorer)
+    chosen = sentences_of("Origin?", [hit(text, 0.7)], scorer)
     assert chosen == ["FAIR created PyTorch.", "PyTorch has a large community."]
 
 
@@ -67,20 +72,20 @@ def test_a_sentence_that_points_back_brings_the_sentences_it_points_to():
     def scorer(sentences):
         return [0.9 if "community" in s else 0.1 for s in sentences]
 
-    chosen = key_sentences("Is it popular?", [hit(TEXT, 0.7)], scorer)
+    chosen = sentences_of("Is it popular?", [hit(TEXT, 0.7)], scorer)
     assert chosen[:3] == [
         "PyTorch is a deep-learning framework.",
         "It was created at Meta's FAIR lab.",
         "It has a large community.",
     ]
     long_way_back = "PyTorch is a framework. It is fast. It is free. It has a large community."
-    chosen = key_sentences("Is it popular?", [hit(long_way_back, 0.7)], scorer)
+    chosen = sentences_of("Is it popular?", [hit(long_way_back, 0.7)], scorer)
     assert chosen == ["It is fast.", "It is free.", "It has a large community."]  # two back at most
     after_a_question = 'Who uses it? "Is it popular?" It has a large community.'
-    chosen = key_sentences("Is it popular?", [hit(after_a_question, 0.7)], scorer)
+    chosen = sentences_of("Is it popular?", [hit(after_a_question, 0.7)], scorer)
     assert chosen == ["It has a large community."]  # a question is not context
     other_passage = [hit("PyTorch is a framework.", 0.7), hit("It has a large community.", 0.69, 1)]
-    assert key_sentences("Is it popular?", other_passage, scorer) == ["It has a large community."]
+    assert quoted_sentences("Is it popular?", other_passage, scorer) == [(1, "It has a large community.")]
 
 
 def test_a_sentence_introducing_code_brings_the_code():
@@ -92,7 +97,7 @@ def test_a_sentence_introducing_code_brings_the_code():
     def scorer(sentences):
         return [0.9 if "GPU" in s else 0.5 if "script" in s else 0.1 for s in sentences]
 
-    chosen = key_sentences("How do I check for a GPU?", [hit(text, 0.7)], scorer)
+    chosen = sentences_of("How do I check for a GPU?", [hit(text, 0.7)], scorer)
     assert chosen[1] == "A quick diagnostic script:"
     assert chosen[2].startswith("```python") and "is_available()" in chosen[2]
     assert "It prints the version too." not in chosen
@@ -106,9 +111,9 @@ def test_a_question_in_the_text_is_replaced_by_the_answer_after_it():
     def scorer(sentences):  # the FAQ's own question resembles the user's most
         return [0.95 if s == '"Who made PyTorch?"' else 0.3 for s in sentences]
 
-    chosen = key_sentences("Who made PyTorch?", [hit(faq, 0.7)], scorer)
+    chosen = sentences_of("Who made PyTorch?", [hit(faq, 0.7)], scorer)
     assert chosen == ["Meta's AI lab made it."]
-    only_questions = key_sentences("Who made PyTorch?", [hit('"Who made PyTorch?"', 0.7)], scorer)
+    only_questions = sentences_of("Who made PyTorch?", [hit('"Who made PyTorch?"', 0.7)], scorer)
     assert only_questions == ['"Who made PyTorch?"']  # nothing better to quote
 
 
@@ -134,8 +139,8 @@ def test_a_what_is_question_prefers_the_sentence_that_defines_its_subject():
     def scorer(sentences):  # the model likes the history sentence better
         return [0.9 if "grew" in s else 0.6 if "library" in s else 0.1 for s in sentences]
 
-    assert "JAX is a library for array programs." in key_sentences("What is JAX?", [hit(text, 0.7)], scorer)
-    history = key_sentences("Where did JAX come from?", [hit(text, 0.7)], scorer)
+    assert "JAX is a library for array programs." in sentences_of("What is JAX?", [hit(text, 0.7)], scorer)
+    history = sentences_of("Where did JAX come from?", [hit(text, 0.7)], scorer)
     assert history == ["JAX grew out of research at Google."]
 
 
@@ -155,10 +160,10 @@ def test_a_code_block_brings_the_sentence_that_introduces_it():
     def scorer(sentences):  # the code resembles the question most
         return [0.9 if "torch.version" in s else 0.1 for s in sentences]
 
-    chosen = key_sentences("What CUDA version does torch use?", [hit(text, 0.7)], scorer)
+    chosen = sentences_of("What CUDA version does torch use?", [hit(text, 0.7)], scorer)
     assert chosen[0] == "Check the versions like this:" and chosen[1].startswith("```python")
     prose = "Torch is big. It prints the version.\n\n```python\nimport torch\nprint(torch.version.cuda)\n```"
-    chosen = key_sentences("What CUDA version does torch use?", [hit(prose, 0.7)], scorer)
+    chosen = sentences_of("What CUDA version does torch use?", [hit(prose, 0.7)], scorer)
     assert chosen == ["Torch is big.", "It prints the version.", prose.split("\n\n")[1]]  # never bare code
 
 
@@ -173,8 +178,11 @@ def test_sentences_from_two_passages_of_one_article_keep_the_article_order():
     def scorer(sentences):
         return [0.8 for _ in sentences]
 
-    chosen = key_sentences("How are the steps done?", [later, earlier, other], scorer)
-    assert chosen[:2] == ["The first step collects human rankings.", "The second step trains a reward model."]
+    chosen = quoted_sentences("How are the steps done?", [later, earlier, other], scorer)
+    assert chosen[:2] == [
+        (1, "The first step collects human rankings."),
+        (0, "The second step trains a reward model."),
+    ]
 
 
 def test_two_quoted_passages_of_one_section_are_one_source():

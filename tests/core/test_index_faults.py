@@ -8,9 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.core import store
 from bot.core.indexer import build_index
-from bot.core.store import CURRENT_FILE, MANIFEST_FILE, current_generation, load_index
+from bot.core.store import CURRENT_FILE, MANIFEST_FILE, current_generation, load_index, writer
 from bot.errors import IndexCorrupt, IndexDirUnusable, IndexWriteFailed
 from tests.core.test_store import current_dir, make_kb
 
@@ -118,11 +117,11 @@ def test_a_full_disk_during_a_build_leaves_the_served_generation_and_no_debris(
         def faiss_full(*args):
             raise RuntimeError("Error in faiss::FileIOWriter: write failed (No space left on device)")
 
-        monkeypatch.setattr(store.faiss, "write_index", faiss_full)
+        monkeypatch.setattr(writer.faiss, "write_index", faiss_full)
     elif where == "passages":
-        monkeypatch.setattr(store, "_write_passages", _disk_full)
+        monkeypatch.setattr(writer, "write_passages", _disk_full)
     else:
-        monkeypatch.setattr(store, "_write_atomically", _disk_full)
+        monkeypatch.setattr(writer, "write_atomically", _disk_full)
     with pytest.raises(IndexWriteFailed, match="previous index is still served"):
         build_index(knowledge, built, fake_embedder)
     monkeypatch.undo()

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from bot.core.lexical import LexicalIndex, terms
+from bot.core.store.lexical_file import load_lexical, save_lexical
 
 PASSAGES = [
     "JAX compiles functions with XLA, an optimising compiler.",
@@ -49,8 +50,8 @@ def test_scores_stay_below_one_and_a_question_with_unknown_words_covers_less(ind
 
 
 def test_saved_index_loads_with_the_same_scores(index, tmp_path):
-    index.save(tmp_path / "lexical.npz")
-    loaded = LexicalIndex.load(tmp_path / "lexical.npz")
+    save_lexical(index, tmp_path / "lexical.npz")
+    loaded = load_lexical(tmp_path / "lexical.npz")
     question = "How do I save a PyTorch model with torch.save?"
     assert np.allclose(loaded.coverage(question), index.coverage(question))
     assert loaded.idf("pytorch") == index.idf("pytorch")
@@ -98,5 +99,5 @@ def test_questions_get_the_long_form_of_a_defined_acronym_once(tmp_path):
     spelled = "Is RLHF the same as reinforcement learning from human feedback?"
     assert index.expand(spelled) == spelled
     assert index.expand("What is XLA?") == "What is XLA?"
-    index.save(tmp_path / "lexical.npz")
-    assert LexicalIndex.load(tmp_path / "lexical.npz").acronyms == index.acronyms
+    save_lexical(index, tmp_path / "lexical.npz")
+    assert load_lexical(tmp_path / "lexical.npz").acronyms == index.acronyms

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from bot.core.chunking import chunk_document
+from bot.core.files import file_sha256
 from bot.core.indexer import build_index
 from bot.core.search import Searcher
 from bot.core.store import (
@@ -20,7 +21,6 @@ from bot.core.store import (
     FAISS_FILE,
     LEXICAL_FILE,
     MANIFEST_FILE,
-    file_sha256,
     load_index,
 )
 from bot.errors import IndexBusy, IndexCorrupt, IndexMismatch, IndexMissing

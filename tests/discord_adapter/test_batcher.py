@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from bot.core.service import KnowledgeBase
-from bot.discord_adapter.batcher import AskBatcher
+from bot.discord_adapter.batcher import AskBatcher, BatchCounts
 from bot.errors import EmptyQuestion, QuestionNotText
 from tests.core.test_store import make_kb
 from tests.fakes import HashingEmbedder
@@ -46,7 +46,7 @@ async def test_undecodable_and_empty_questions_fail_alone_and_their_batch_is_ans
     assert isinstance(results[1], QuestionNotText) and results[1].position == 8
     assert isinstance(results[3], EmptyQuestion)
     assert [r.question for r in (results[0], results[2], results[4])] == list(GOOD)
-    assert batcher.batches == [3]  # the good ones still shared one encode call
+    assert batcher.counts == BatchCounts(batches=1, questions=3, largest=3)  # the good ones shared one call
 
 
 async def test_a_question_that_breaks_the_batch_call_fails_alone(tmp_path):
@@ -59,7 +59,7 @@ async def test_a_question_that_breaks_the_batch_call_fails_alone(tmp_path):
         await batcher.close()
     assert isinstance(results[1], RuntimeError)
     assert [r.question for r in (results[0], results[2], results[3])] == [GOOD[0], GOOD[1], GOOD[2]]
-    assert batcher.batches == [4]
+    assert batcher.counts == BatchCounts(batches=1, questions=4, largest=4)
 
 
 @pytest.mark.parametrize("bad", ["What is \ud800?", "boom"])

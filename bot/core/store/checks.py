@@ -1,16 +1,25 @@
-"""Checks that a generation's manifest is well-formed and agrees with the data files it describes.
+"""Checks that a generation's files are the ones written and that its manifest agrees with them.
 
 Checksums prove the data files are the ones that were written, but the manifest itself is not
 checksummed: a hand-edited or half-restored manifest (a lowered `passage_count`, `"files": null`) would
 load and then fail on some later question with an IndexError. These checks run once per load and
-return the first problem in words (None when all is well); store.py turns it into IndexCorrupt.
+return the first problem in words (None when all is well); the reader turns it into IndexCorrupt.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from bot.core.files import file_sha256
+from bot.core.store.layout import DATA_FILES
+from bot.errors import IndexCorrupt
+
+if TYPE_CHECKING:
+    from bot.core.store.manifest import Manifest
 
 _INT = "an integer"
 _TEXT = "text"
@@ -59,8 +68,18 @@ def manifest_problem(data: object) -> str | None:
     return None
 
 
+def verify_files(directory: Path, manifest: Manifest) -> None:
+    """Raise IndexCorrupt unless every data file is present with the checksum the manifest records."""
+    for name in DATA_FILES:
+        path = directory / name
+        if not path.is_file():
+            raise IndexCorrupt(directory.parent, f"{name} is missing")
+        if file_sha256(path) != manifest.files.get(name):
+            raise IndexCorrupt(directory.parent, f"{name} is truncated or damaged (checksum mismatch)")
+
+
 def data_problem(
-    manifest: object,
+    manifest: Manifest,
     *,
     embeddings: np.ndarray,
     view_passage: np.ndarray,
@@ -70,8 +89,8 @@ def data_problem(
     table_counts: Mapping[str, int],
 ) -> str | None:
     """The first disagreement between the manifest's counts and the arrays and tables on disk."""
-    passages, views, sentences = manifest.passage_count, manifest.view_count, manifest.sentence_count  # type: ignore[attr-defined]
-    dimension = manifest.dimension  # type: ignore[attr-defined]
+    passages, views, sentences = manifest.passage_count, manifest.view_count, manifest.sentence_count
+    dimension = manifest.dimension
     expected = {
         "embeddings.npy shape": (embeddings.shape, (views, dimension)),
         "sentences.npy shape": (sentence_vectors.shape, (sentences, dimension)),
@@ -81,7 +100,7 @@ def data_problem(
         "sentences table rows": (table_counts["sentences"], sentences),
         "lexical.npz passages": (lexical_passages, passages),
         "articles' passage total": (
-            sum(entry.passages for entry in manifest.articles.values()),  # type: ignore[attr-defined]
+            sum(entry.passages for entry in manifest.articles.values()),
             passages,
         ),
     }
