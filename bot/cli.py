@@ -60,26 +60,10 @@ def core_settings(**overrides: Any) -> CoreSettings:
 
 def open_knowledge_base(settings: CoreSettings, build_if_missing: bool = True):
     from bot.core.ann import single_threaded_search
-    from bot.core.embedding import create_embedder
-    from bot.core.service import KnowledgeBase
-    from bot.core.store import current_generation
+    from bot.wiring import open_knowledge_base as open_from_settings
 
     single_threaded_search()  # one question at a time: a second thread only adds overhead
-    current_generation(settings.index_dir)  # a bad CURRENT or --index is reported before the model loads
-
-    embedder = create_embedder(
-        settings.model, settings.backend, cache_dir=settings.model_cache_dir, index_dir=settings.index_dir
-    )
-    kb = KnowledgeBase(
-        settings.knowledge_dir,
-        settings.index_dir,
-        embedder,
-        threshold=settings.threshold,
-        top_k=settings.top_k,
-        max_question_chars=settings.max_question_chars,
-        max_article_bytes=settings.max_article_bytes,
-    )
-    report = kb.load(build_if_missing=build_if_missing)
+    kb, report = open_from_settings(settings, build_if_missing=build_if_missing)
     if report is not None:
         click.echo(f"built the index first: {summary_line(report)}", err=True)
     return kb
@@ -110,15 +94,13 @@ def index(knowledge_dir: Path | None, index_dir: Path | None, full: bool) -> Non
     """Build or refresh the index from the knowledge directory."""
     from tqdm import tqdm
 
-    from bot.core.embedding import create_embedder
     from bot.core.indexer import build_index
+    from bot.wiring import open_embedder
 
     settings = core_settings(knowledge_dir=knowledge_dir, index_dir=index_dir)
     if not settings.knowledge_dir.is_dir():  # before the model loads: a typo should cost nothing
         raise KnowledgeDirMissing(settings.knowledge_dir)
-    embedder = create_embedder(
-        settings.model, settings.backend, cache_dir=settings.model_cache_dir, index_dir=settings.index_dir
-    )
+    embedder = open_embedder(settings)
     shown = {"stage": ""}
     # Shown from the start: reading and chunking a big knowledge base takes a while before any embedding.
     with tqdm(total=0, unit="", desc="reading", disable=None) as bar:

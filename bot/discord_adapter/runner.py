@@ -20,7 +20,7 @@ import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from bot.core.embedding import Embedder, create_embedder
+from bot.core.embedding import Embedder
 from bot.core.indexer import BuildReport
 from bot.core.service import KnowledgeBase
 from bot.discord_adapter.client import QABot, create_bot, shard_options
@@ -28,6 +28,7 @@ from bot.errors import ConfigError, IndexBusy, QABotError, ShardConfigError
 from bot.settings import CoreSettings, DiscordSettings
 from bot.storage import Storage
 from bot.storage.salt import user_id_salt
+from bot.wiring import knowledge_base
 
 log = logging.getLogger("bot.discord_adapter")
 
@@ -140,18 +141,7 @@ def _salt(settings: DiscordSettings) -> str:
 
 def _load_knowledge(core: CoreSettings, embedder: Embedder | None) -> KnowledgeBase:
     try:
-        kb = KnowledgeBase(
-            core.knowledge_dir,
-            core.index_dir,
-            embedder
-            or create_embedder(
-                core.model, core.backend, cache_dir=core.model_cache_dir, index_dir=core.index_dir
-            ),
-            threshold=core.threshold,
-            top_k=core.top_k,
-            max_question_chars=core.max_question_chars,
-            max_article_bytes=core.max_article_bytes,
-        )
+        kb = knowledge_base(core, embedder)
         report = _load_or_wait(kb)
     except QABotError as error:
         raise StartFailed(f"can't start: {error}") from None
