@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from bot.core.answer import Answer
-from bot.errors import KnowledgeDirMissing, QABotError
+from bot.errors import KnowledgeDirMissing, QABotError, UnknownArticle, UploadRefused
 from bot.settings import CoreSettings, load_settings
 
 log = logging.getLogger("bot.cli")
@@ -123,9 +123,14 @@ def index(knowledge_dir: Path | None, index_dir: Path | None, full: bool) -> Non
             progress=progress,
             max_article_bytes=settings.max_article_bytes,
         )
+    finish_build(report)
+
+
+def finish_build(report, done: str = "") -> None:
+    """Print what a build did (and each skipped file); a build that skipped files exits with EXIT_SKIPPED."""
     for skipped in report.skipped:
         click.echo(f"skipped {one_line(skipped.path)}: {one_line(skipped.reason)}", err=True)
-    click.echo(summary_line(report))
+    click.echo(done + summary_line(report))
     if report.skipped:
         sys.exit(EXIT_SKIPPED)
 
@@ -320,6 +325,51 @@ def eval_lines(report) -> list[str]:
     for point, answered, declined in report.curve:
         lines.append(f"  {point:.2f}     {answered:.3f}    {'n/a' if declined is None else f'{declined:.3f}'}")
     return lines
+
+
+@cli.group(name="kb")
+def kb_group() -> None:
+    """Add or remove articles, then reindex (the same checks and rollback as /kb in Discord)."""
+
+
+@kb_group.command(name="add")
+@click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--replace", is_flag=True, help="Overwrite an article with the same file name.")
+@knowledge_option
+@index_option
+@handle_errors
+def kb_add(file: Path, replace: bool, knowledge_dir: Path | None, index_dir: Path | None) -> None:
+    """Copy FILE into the knowledge directory under a safe name and reindex; put things back if that fails."""
+    from bot.core import articles
+
+    settings = core_settings(knowledge_dir=knowledge_dir, index_dir=index_dir)
+    if not settings.knowledge_dir.is_dir():
+        raise KnowledgeDirMissing(settings.knowledge_dir)
+    limit = settings.max_article_bytes  # a bigger file would be skipped by indexing anyway
+    if file.stat().st_size > limit:
+        raise UploadRefused(file.name, f"it is {file.stat().st_size:,} bytes; the limit is {limit:,}")
+    data = file.read_bytes()
+    # Checked before the model loads, so a refused file costs nothing; checked again when it is added.
+    articles.prepare_upload(settings.knowledge_dir, file.name, data, limit, replace)
+    change = articles.add_article(open_knowledge_base(settings), file.name, data, limit=limit, replace=replace)
+    finish_build(change.report, f"{'replaced' if change.replaced else 'added'} {one_line(change.path)}; ")
+
+
+@kb_group.command(name="remove")
+@click.argument("name")
+@knowledge_option
+@index_option
+@handle_errors
+def kb_remove(name: str, knowledge_dir: Path | None, index_dir: Path | None) -> None:
+    """Move the article NAME (its path in the knowledge directory) to .trash/ and reindex."""
+    from bot.core import articles
+
+    settings = core_settings(knowledge_dir=knowledge_dir, index_dir=index_dir)
+    if not articles.trashable(settings.knowledge_dir, name):  # before the model loads
+        raise UnknownArticle(name)
+    change = articles.remove_article(open_knowledge_base(settings), name)
+    where = change.trashed.relative_to(settings.knowledge_dir) if change.trashed else "?"
+    finish_build(change.report, f"moved {one_line(name)} to {one_line(str(where))}; ")
 
 
 @cli.command()
