@@ -388,6 +388,19 @@ def run(knowledge_dir: Path | None, index_dir: Path | None) -> None:
     sys.exit(run_bot(core, load_settings(DiscordSettings)))
 
 
+@cli.command(name="sync-commands")
+@knowledge_option
+@index_option
+@handle_errors
+def sync_commands(knowledge_dir: Path | None, index_dir: Path | None) -> None:
+    """Send the slash commands to Discord now (globally, or to QABOT_DEV_GUILD_ID), then stop."""
+    from bot.discord_adapter.runner import run_bot
+    from bot.settings import DiscordSettings
+
+    core = core_settings(knowledge_dir=knowledge_dir, index_dir=index_dir)
+    sys.exit(run_bot(core, load_settings(DiscordSettings), sync_only=True))
+
+
 @cli.command(
     context_settings={"ignore_unknown_options": True, "allow_extra_args": True, "help_option_names": []}
 )
