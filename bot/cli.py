@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from bot.core.answer import Answer
-from bot.errors import KnowledgeDirMissing, QABotError
+from bot.errors import KnowledgeDirMissing, QABotError, UnknownArticle, UploadRefused
 from bot.settings import CoreSettings, load_settings
 
 log = logging.getLogger("bot.cli")
@@ -60,26 +60,10 @@ def core_settings(**overrides: Any) -> CoreSettings:
 
 def open_knowledge_base(settings: CoreSettings, build_if_missing: bool = True):
     from bot.core.ann import single_threaded_search
-    from bot.core.embedding import create_embedder
-    from bot.core.service import KnowledgeBase
-    from bot.core.store import current_generation
+    from bot.wiring import open_knowledge_base as open_from_settings
 
     single_threaded_search()  # one question at a time: a second thread only adds overhead
-    current_generation(settings.index_dir)  # a bad CURRENT or --index is reported before the model loads
-
-    embedder = create_embedder(
-        settings.model, settings.backend, cache_dir=settings.model_cache_dir, index_dir=settings.index_dir
-    )
-    kb = KnowledgeBase(
-        settings.knowledge_dir,
-        settings.index_dir,
-        embedder,
-        threshold=settings.threshold,
-        top_k=settings.top_k,
-        max_question_chars=settings.max_question_chars,
-        max_article_bytes=settings.max_article_bytes,
-    )
-    report = kb.load(build_if_missing=build_if_missing)
+    kb, report = open_from_settings(settings, build_if_missing=build_if_missing)
     if report is not None:
         click.echo(f"built the index first: {summary_line(report)}", err=True)
     return kb
@@ -110,15 +94,13 @@ def index(knowledge_dir: Path | None, index_dir: Path | None, full: bool) -> Non
     """Build or refresh the index from the knowledge directory."""
     from tqdm import tqdm
 
-    from bot.core.embedding import create_embedder
     from bot.core.indexer import build_index
+    from bot.wiring import open_embedder
 
     settings = core_settings(knowledge_dir=knowledge_dir, index_dir=index_dir)
     if not settings.knowledge_dir.is_dir():  # before the model loads: a typo should cost nothing
         raise KnowledgeDirMissing(settings.knowledge_dir)
-    embedder = create_embedder(
-        settings.model, settings.backend, cache_dir=settings.model_cache_dir, index_dir=settings.index_dir
-    )
+    embedder = open_embedder(settings)
     shown = {"stage": ""}
     # Shown from the start: reading and chunking a big knowledge base takes a while before any embedding.
     with tqdm(total=0, unit="", desc="reading", disable=None) as bar:
@@ -141,9 +123,14 @@ def index(knowledge_dir: Path | None, index_dir: Path | None, full: bool) -> Non
             progress=progress,
             max_article_bytes=settings.max_article_bytes,
         )
+    finish_build(report)
+
+
+def finish_build(report, done: str = "") -> None:
+    """Print what a build did (and each skipped file); a build that skipped files exits with EXIT_SKIPPED."""
     for skipped in report.skipped:
         click.echo(f"skipped {one_line(skipped.path)}: {one_line(skipped.reason)}", err=True)
-    click.echo(summary_line(report))
+    click.echo(done + summary_line(report))
     if report.skipped:
         sys.exit(EXIT_SKIPPED)
 
@@ -340,6 +327,51 @@ def eval_lines(report) -> list[str]:
     return lines
 
 
+@cli.group(name="kb")
+def kb_group() -> None:
+    """Add or remove articles, then reindex (the same checks and rollback as /kb in Discord)."""
+
+
+@kb_group.command(name="add")
+@click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--replace", is_flag=True, help="Overwrite an article with the same file name.")
+@knowledge_option
+@index_option
+@handle_errors
+def kb_add(file: Path, replace: bool, knowledge_dir: Path | None, index_dir: Path | None) -> None:
+    """Copy FILE into the knowledge directory under a safe name and reindex; put things back if that fails."""
+    from bot.core import articles
+
+    settings = core_settings(knowledge_dir=knowledge_dir, index_dir=index_dir)
+    if not settings.knowledge_dir.is_dir():
+        raise KnowledgeDirMissing(settings.knowledge_dir)
+    limit = settings.max_article_bytes  # a bigger file would be skipped by indexing anyway
+    if file.stat().st_size > limit:
+        raise UploadRefused(file.name, f"it is {file.stat().st_size:,} bytes; the limit is {limit:,}")
+    data = file.read_bytes()
+    # Checked before the model loads, so a refused file costs nothing; checked again when it is added.
+    articles.prepare_upload(settings.knowledge_dir, file.name, data, limit, replace)
+    change = articles.add_article(open_knowledge_base(settings), file.name, data, limit=limit, replace=replace)
+    finish_build(change.report, f"{'replaced' if change.replaced else 'added'} {one_line(change.path)}; ")
+
+
+@kb_group.command(name="remove")
+@click.argument("name")
+@knowledge_option
+@index_option
+@handle_errors
+def kb_remove(name: str, knowledge_dir: Path | None, index_dir: Path | None) -> None:
+    """Move the article NAME (its path in the knowledge directory) to .trash/ and reindex."""
+    from bot.core import articles
+
+    settings = core_settings(knowledge_dir=knowledge_dir, index_dir=index_dir)
+    if not articles.trashable(settings.knowledge_dir, name):  # before the model loads
+        raise UnknownArticle(name)
+    change = articles.remove_article(open_knowledge_base(settings), name)
+    where = change.trashed.relative_to(settings.knowledge_dir) if change.trashed else "?"
+    finish_build(change.report, f"moved {one_line(name)} to {one_line(str(where))}; ")
+
+
 @cli.command()
 @knowledge_option
 @index_option
@@ -354,6 +386,19 @@ def run(knowledge_dir: Path | None, index_dir: Path | None) -> None:
 
     core = core_settings(knowledge_dir=knowledge_dir, index_dir=index_dir)
     sys.exit(run_bot(core, load_settings(DiscordSettings)))
+
+
+@cli.command(name="sync-commands")
+@knowledge_option
+@index_option
+@handle_errors
+def sync_commands(knowledge_dir: Path | None, index_dir: Path | None) -> None:
+    """Send the slash commands to Discord now (globally, or to QABOT_DEV_GUILD_ID), then stop."""
+    from bot.discord_adapter.runner import run_bot
+    from bot.settings import DiscordSettings
+
+    core = core_settings(knowledge_dir=knowledge_dir, index_dir=index_dir)
+    sys.exit(run_bot(core, load_settings(DiscordSettings), sync_only=True))
 
 
 @cli.command(

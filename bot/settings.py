@@ -103,6 +103,7 @@ class DiscordSettings(BaseSettings):
     retention_days: int = Field(default=90, ge=1)
     max_upload_bytes: int = Field(default=512_000, ge=1024)
     discord_api_base: str = "https://discord.com/api/v10"
+    # Used only with shard_count set: automatic sharding connects where GET /gateway/bot says (discord.py).
     discord_gateway_url: str = "wss://gateway.discord.gg/"
     shard_count: int | None = Field(default=None, ge=1)
     shard_ids: Annotated[list[int], NoDecode] = []

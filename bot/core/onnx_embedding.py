@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from bot.core.files import cpu_cores, file_lock, hash_file, write_atomically
+from bot.core.model_files import local_model_dir, quiet_model_loading
 from bot.errors import ModelError
 
 log = logging.getLogger(__name__)
@@ -117,20 +118,6 @@ def _export_lock(cache_dir: Path, name: str) -> contextlib.AbstractContextManage
     return file_lock(cache_dir / f".{name}.lock")
 
 
-def local_model_dir(model: str) -> Path:
-    from bot.core.embedding import resolve_model_path
-
-    path = Path(resolve_model_path(model))
-    if path.is_dir():
-        return path
-    try:
-        from huggingface_hub import snapshot_download
-
-        return Path(snapshot_download(model))
-    except Exception as error:  # the hub client raises many unrelated types; all mean "not available"
-        raise ModelError(model, f"no local copy to export to ONNX ({error})") from None
-
-
 def exported_model_dir(model: str, cache_dir: Path) -> Path:
     """The cache directory holding `model` as ONNX (fp32 and int8), exporting it on first use."""
     source = local_model_dir(model)
@@ -175,8 +162,6 @@ def export_sentence_transformer(source: Path, target: Path) -> dict[str, Any]:
 
     import torch
     from sentence_transformers import SentenceTransformer
-
-    from bot.core.embedding import quiet_model_loading
 
     quiet_model_loading()
     # Eager attention traces to the plain softmax(QK^T)V pattern that onnxruntime fuses (see

@@ -14,6 +14,8 @@ from bot.core.answer import Answer
 from bot.core.service import KnowledgeBase
 from bot.discord_adapter import errors, views
 from bot.discord_adapter.batcher import AskBatcher
+from bot.discord_adapter.command_sync import sync_commands
+from bot.discord_adapter.cooldown import AskCooldown
 from bot.errors import ShardConfigError
 from bot.settings import CoreSettings, DiscordSettings
 from bot.storage import Storage
@@ -54,7 +56,7 @@ class QABot(commands.Bot):
         core_settings: CoreSettings,
         discord_settings: DiscordSettings,
         *,
-        sync_commands: bool = True,
+        force_sync: bool = False,
         **options: object,
     ) -> None:
         super().__init__(
@@ -68,7 +70,8 @@ class QABot(commands.Bot):
         self.storage = storage
         self.core_settings = core_settings
         self.discord_settings = discord_settings
-        self.sync_commands = sync_commands
+        self.force_sync = force_sync  # `qabot sync-commands`: send the commands even if unchanged
+        self.ask_cooldown = AskCooldown(discord_settings.cooldown_rate, discord_settings.cooldown_seconds)
         self.batcher = AskBatcher(kb)
         # In-process guard: a second reindex is refused at once instead of queueing behind the first.
         self.reindex_lock = asyncio.Lock()
@@ -80,19 +83,12 @@ class QABot(commands.Bot):
         self.add_dynamic_items(*views.DYNAMIC_ITEMS)
         self.tree.on_error = errors.on_app_command_error
         self._purger = asyncio.create_task(self._purge_forever(), name="qabot-retention-purge")
-        if self.sync_commands:
-            await self.sync_app_commands()
-
-    async def sync_app_commands(self) -> None:
-        guild_id = self.discord_settings.dev_guild_id
-        if guild_id:
-            guild = discord.Object(guild_id)
-            self.tree.copy_global_to(guild=guild)  # guild commands update at once; global ones take a while
-            synced = await self.tree.sync(guild=guild)
-            log.info("synced %d commands to development guild %s", len(synced), guild_id)
-        else:
-            synced = await self.tree.sync()
-            log.info("synced %d global commands", len(synced))
+        await sync_commands(
+            self.tree,
+            self.discord_settings.database_path.parent,
+            self.discord_settings.dev_guild_id,
+            force=self.force_sync,
+        )
 
     async def on_message(self, message: discord.Message) -> None:
         """No prefix commands: questions are handled by the channels cog's listener."""

@@ -20,7 +20,7 @@ import yarl
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from bot.core.embedding import Embedder, create_embedder
+from bot.core.embedding import Embedder
 from bot.core.indexer import BuildReport
 from bot.core.service import KnowledgeBase
 from bot.discord_adapter.client import QABot, create_bot, shard_options
@@ -28,6 +28,7 @@ from bot.errors import ConfigError, IndexBusy, QABotError, ShardConfigError
 from bot.settings import CoreSettings, DiscordSettings
 from bot.storage import Storage
 from bot.storage.salt import user_id_salt
+from bot.wiring import knowledge_base
 
 log = logging.getLogger("bot.discord_adapter")
 
@@ -60,12 +61,18 @@ def point_at_discord(settings: DiscordSettings) -> None:
 
 
 def run_bot(
-    core: CoreSettings, discord_settings: DiscordSettings, *, embedder: Embedder | None = None
+    core: CoreSettings,
+    discord_settings: DiscordSettings,
+    *,
+    embedder: Embedder | None = None,
+    sync_only: bool = False,
 ) -> int:
-    """Run until stopped (SIGINT/SIGTERM -> 0); a failed start logs one line and returns non-zero."""
+    """Run until stopped (SIGINT/SIGTERM -> 0); a failed start logs one line and returns non-zero.
+    `sync_only`: start as usual, send the slash commands to Discord whether or not they changed, and stop
+    before going online (`qabot sync-commands`)."""
     configure_logging()
     try:
-        asyncio.run(serve(core, discord_settings, embedder=embedder))
+        asyncio.run(serve(core, discord_settings, embedder=embedder, sync_only=sync_only))
     except StartFailed as failure:
         log.error("%s", failure)
         return failure.code
@@ -83,9 +90,12 @@ async def serve(
     *,
     embedder: Embedder | None = None,
     stop: asyncio.Event | None = None,
+    sync_only: bool = False,
     **bot_options: object,
 ) -> None:
-    """Log in, load the index, connect, then serve until `stop` is set (or a signal arrives)."""
+    """Log in, load the index, connect, then serve until `stop` is set (or a signal arrives); with
+    `sync_only`, log in, send the commands and stop. The bot's cogs are built around a loaded knowledge
+    base, so a sync loads it too (a few seconds)."""
     token = (
         discord_settings.discord_token.get_secret_value().strip() if discord_settings.discord_token else ""
     )
@@ -100,9 +110,11 @@ async def serve(
     await _check_token(token)
     kb = await asyncio.to_thread(_load_knowledge, core, embedder)
     storage = Storage(discord_settings.database_path, salt, discord_settings.retention_days)
-    bot = create_bot(kb, storage, core, discord_settings, **bot_options)
+    bot = create_bot(kb, storage, core, discord_settings, force_sync=sync_only, **bot_options)
     try:
-        await asyncio.wait_for(bot.login(token), LOGIN_TIMEOUT)
+        await asyncio.wait_for(bot.login(token), LOGIN_TIMEOUT)  # setup_hook loads the cogs and syncs
+        if sync_only:
+            return
         runner = asyncio.create_task(bot.connect(reconnect=True), name="qabot-gateway")
         await _wait_ready(bot, runner)
         stopped = asyncio.create_task(stop.wait())
@@ -140,18 +152,7 @@ def _salt(settings: DiscordSettings) -> str:
 
 def _load_knowledge(core: CoreSettings, embedder: Embedder | None) -> KnowledgeBase:
     try:
-        kb = KnowledgeBase(
-            core.knowledge_dir,
-            core.index_dir,
-            embedder
-            or create_embedder(
-                core.model, core.backend, cache_dir=core.model_cache_dir, index_dir=core.index_dir
-            ),
-            threshold=core.threshold,
-            top_k=core.top_k,
-            max_question_chars=core.max_question_chars,
-            max_article_bytes=core.max_article_bytes,
-        )
+        kb = knowledge_base(core, embedder)
         report = _load_or_wait(kb)
     except QABotError as error:
         raise StartFailed(f"can't start: {error}") from None

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from bot.core import onnx_embedding
-from bot.core.embedding import auto_backend
 from bot.core.indexer import build_index
 from bot.core.onnx_embedding import CpuFeatures
 from bot.core.store import MANIFEST_FILE, current_generation
+from bot.wiring import auto_backend
 from tests.conftest import KNOWLEDGE
 
 AVX2 = CpuFeatures(machine="x86_64", avx2=True, avx512_vnni=False, avx_vnni=False)

@@ -149,8 +149,10 @@ def test_second_creation_reuses_the_cached_export(model_cache, onnx_fp32, monkey
 
 def test_cached_model_loads_without_importing_torch(model_cache, onnx_fp32):
     code = (
-        "import sys; from pathlib import Path; from bot.core.embedding import create_embedder; "
-        f"e = create_embedder({MODEL!r}, 'auto', cache_dir=Path({str(model_cache)!r})); e.encode(['hi']); "
+        "import sys; from pathlib import Path; from bot.settings import CoreSettings; "
+        "from bot.wiring import open_embedder; "
+        f"e = open_embedder(CoreSettings(model={MODEL!r}, backend='auto', index_dir=Path('/nonexistent'), "
+        f"model_cache_dir=Path({str(model_cache)!r}))); e.encode(['hi']); "
         "print(e.backend, 'torch' in sys.modules, 'sentence_transformers' in sys.modules)"
     )
     result = subprocess.run(

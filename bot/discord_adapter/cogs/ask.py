@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.discord_adapter.cooldown import ask_check
 from bot.discord_adapter.views import answer_reply
 
 if TYPE_CHECKING:
@@ -16,18 +17,12 @@ if TYPE_CHECKING:
 CONTEXT_MENU_NAME = "Ask the knowledge base"
 
 
-def user_cooldown(interaction: discord.Interaction) -> app_commands.Cooldown:
-    """Per-user cooldown from the settings (the static decorator can't read settings made at start-up)."""
-    settings = interaction.client.discord_settings  # type: ignore[attr-defined]
-    return app_commands.Cooldown(settings.cooldown_rate, settings.cooldown_seconds)
-
-
 class Ask(commands.Cog):
     def __init__(self, bot: QABot) -> None:
         self.bot = bot
         # Context menus can't be declared inside a cog class, so it is built and registered here.
         self.menu = app_commands.ContextMenu(name=CONTEXT_MENU_NAME, callback=self.ask_about_message)
-        app_commands.checks.dynamic_cooldown(user_cooldown)(self.menu)
+        app_commands.check(ask_check)(self.menu)
 
     async def cog_load(self) -> None:
         self.bot.tree.add_command(self.menu)
@@ -40,7 +35,7 @@ class Ask(commands.Cog):
         question="What you want to know, e.g. How do I install PyTorch with CUDA?",
         private="Only you see the answer",
     )
-    @app_commands.checks.dynamic_cooldown(user_cooldown)
+    @app_commands.check(ask_check)
     async def ask(self, interaction: discord.Interaction, question: str, private: bool = False) -> None:
         """Ask the knowledge base a question about ML frameworks."""
         # Discord drops interactions not acknowledged within 3 s; answering can take longer under load.

@@ -26,11 +26,6 @@ HOW_TO_ASK = "Mention me with a question, e.g. `@qabot how do I install PyTorch 
 class Channels(commands.Cog):
     def __init__(self, bot: QABot) -> None:
         self.bot = bot
-        s = bot.discord_settings
-        # discord.py's own cooldown buckets, the same rate as /ask's.
-        self.cooldowns = commands.CooldownMapping.from_cooldown(
-            s.cooldown_rate, s.cooldown_seconds, commands.BucketType.user
-        )
         self.first_questions: OrderedDict[int, str] = OrderedDict()  # thread id -> its first question
 
     @commands.Cog.listener()
@@ -56,22 +51,14 @@ class Channels(commands.Cog):
         return None
 
     def cooled_down(self, message: discord.Message) -> float | None:
-        bucket = self.cooldowns.get_bucket(message)
-        return bucket.update_rate_limit() if bucket is not None else None
+        return self.bot.ask_cooldown.retry_after(message.author.id)
 
     async def answer_mention(self, message: discord.Message) -> None:
         question = MENTION.sub(" ", message.content).strip()
         if not question:
             await message.reply(HOW_TO_ASK, allowed_mentions=NONE, mention_author=False)
             return
-        retry_after = self.cooled_down(message)
-        if retry_after:
-            await message.reply(
-                f"You're asking a lot at once. Try again in {retry_after:.0f} s.",
-                allowed_mentions=NONE,
-                mention_author=False,
-            )
-            return
+        self.bot.ask_cooldown.take(message.author.id)  # too many: on_message replies with the wait
         async with message.channel.typing():
             asked = await self.bot.ask(question, message.author.id, message.guild.id, message.channel.id)
         await message.reply(

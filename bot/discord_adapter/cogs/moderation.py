@@ -16,8 +16,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core.indexer import BuildReport
-from bot.discord_adapter import render, uploads
+from bot.core import articles
+from bot.discord_adapter import render
 from bot.discord_adapter.errors import NONE, NotModerator
 from bot.discord_adapter.views import article_page
 from bot.errors import IndexBusy, UnknownArticle, UploadRefused
@@ -52,24 +52,26 @@ class Moderation(commands.GroupCog, group_name="kb", group_description="Manage t
         async with self.bot.reindex_lock:
             yield
 
-    async def reindex(self) -> BuildReport:
-        return await asyncio.to_thread(self.bot.kb.reindex)
-
-    async def _audited(self, interaction: discord.Interaction, action: str, args: dict, result: str) -> None:
-        await self.bot.audit(interaction, action, args, result)
+    @contextlib.asynccontextmanager
+    async def failure_audited(
+        self, interaction: discord.Interaction, action: str, args: dict
+    ) -> AsyncIterator[None]:
+        """A command that fails is written to the audit trail too; the error then goes on to the one
+        error handler, which tells the moderator."""
+        try:
+            yield
+        except Exception as error:
+            await self.bot.audit(interaction, action, args, f"failed: {error}")
+            raise
 
     @app_commands.command(name="reindex")
     async def reindex_command(self, interaction: discord.Interaction) -> None:
         """Pick up edited articles; questions keep being answered from the old index meanwhile."""
-        try:
-            async with self.exclusive():
-                await interaction.response.defer(thinking=True, ephemeral=True)
-                report = await self.reindex()
-        except Exception as error:
-            await self._audited(interaction, "kb reindex", {}, f"failed: {error}")
-            raise
+        async with self.failure_audited(interaction, "kb reindex", {}), self.exclusive():
+            await interaction.response.defer(thinking=True, ephemeral=True)
+            report = await asyncio.to_thread(self.bot.kb.reindex)
         summary = render.reindex_summary(report)
-        await self._audited(interaction, "kb reindex", {}, summary)
+        await self.bot.audit(interaction, "kb reindex", {}, summary)
         await interaction.followup.send(summary, ephemeral=True, allowed_mentions=NONE)
 
     @app_commands.command(name="add")
@@ -81,64 +83,39 @@ class Moderation(commands.GroupCog, group_name="kb", group_description="Manage t
     ) -> None:
         """Add an article file to the knowledge base and reindex."""
         args = {"file": file.filename, "size": file.size, "replace": replace}
-        try:
-            async with self.exclusive():
-                await interaction.response.defer(thinking=True, ephemeral=True)
-                name, replaced, report = await self._add(file, replace)
-        except Exception as error:
-            await self._audited(interaction, "kb add", args, f"failed: {error}")
-            raise
-        summary = render.reindex_summary(
-            report, "Replaced and reindexed" if replaced else "Added and reindexed"
-        )
-        await self._audited(interaction, "kb add", {**args, "saved_as": name}, summary)
-        await interaction.followup.send(
-            f"Saved as `{name}`.\n{summary}", ephemeral=True, allowed_mentions=NONE
-        )
-
-    async def _add(self, file: discord.Attachment, replace: bool) -> tuple[str, bool, BuildReport]:
         limit = self.bot.discord_settings.max_upload_bytes
-        if file.size > limit:  # refused before downloading anything
-            raise UploadRefused(file.filename, f"it is {file.size:,} bytes; the limit is {limit:,}")
-        data = await file.read()
-        # Parsing takes time in proportion to the file: off the event loop, like everything after it.
-        name, old = await asyncio.to_thread(
-            uploads.prepare_upload, self.bot.kb.knowledge_dir, file.filename, data, limit, replace
+        async with self.failure_audited(interaction, "kb add", args), self.exclusive():
+            await interaction.response.defer(thinking=True, ephemeral=True)
+            if file.size > limit:  # refused before downloading anything
+                raise UploadRefused(file.filename, f"it is {file.size:,} bytes; the limit is {limit:,}")
+            data = await file.read()
+            # Checking parses the file, in time proportional to it: off the event loop, like the reindex.
+            change = await asyncio.to_thread(
+                articles.add_article, self.bot.kb, file.filename, data, limit=limit, replace=replace
+            )
+        summary = render.reindex_summary(
+            change.report, "Replaced and reindexed" if change.replaced else "Added and reindexed"
         )
-        target = self.bot.kb.knowledge_dir / name
-        await asyncio.to_thread(uploads.write_atomically, target, data)
-        try:
-            report = await self.reindex()
-        except BaseException:  # put the knowledge directory back the way it was
-            await asyncio.to_thread(_restore, target, old)
-            raise
-        return name, old is not None, report
+        await self.bot.audit(interaction, "kb add", {**args, "saved_as": change.path}, summary)
+        await interaction.followup.send(
+            f"Saved as `{change.path}`.\n{summary}", ephemeral=True, allowed_mentions=NONE
+        )
 
     @app_commands.command(name="remove")
     @app_commands.describe(article="The article to move to the trash (it can be restored from there)")
     async def remove(self, interaction: discord.Interaction, article: str) -> None:
         """Move an article to the trash and reindex."""
         args = {"article": article}
-        try:
-            async with self.exclusive():
-                known = article in {a.path for a in self.bot.kb.articles()}
-                # A skipped file (a link, a broken article) is no article but can be removed by name.
-                if not known and not uploads.trashable(self.bot.kb.knowledge_dir, article):
-                    raise UnknownArticle(article)
-                await interaction.response.defer(thinking=True, ephemeral=True)
-                trashed = await asyncio.to_thread(uploads.move_to_trash, self.bot.kb.knowledge_dir, article)
-                try:
-                    report = await self.reindex()
-                except BaseException:
-                    uploads.restore_from_trash(trashed, self.bot.kb.knowledge_dir, article)
-                    raise
-        except Exception as error:
-            await self._audited(interaction, "kb remove", args, f"failed: {error}")
-            raise
-        summary = render.reindex_summary(report, "Removed and reindexed")
-        await self._audited(interaction, "kb remove", {**args, "trash": trashed.name}, summary)
+        async with self.failure_audited(interaction, "kb remove", args), self.exclusive():
+            if not articles.trashable(self.bot.kb.knowledge_dir, article):  # answered at once, not deferred
+                raise UnknownArticle(article)
+            await interaction.response.defer(thinking=True, ephemeral=True)
+            change = await asyncio.to_thread(articles.remove_article, self.bot.kb, article)
+        trashed = change.trashed.name if change.trashed else "?"
+        summary = render.reindex_summary(change.report, "Removed and reindexed")
+        await self.bot.audit(interaction, "kb remove", {**args, "trash": trashed}, summary)
         await interaction.followup.send(
-            f"Moved `{article}` to `{uploads.TRASH_DIR}/{trashed.name}`.\n{summary}",
+            f"Moved `{article}` to `{articles.TRASH_DIR}/{trashed}`.\n{summary}",
             ephemeral=True,
             allowed_mentions=NONE,
         )
@@ -159,7 +136,7 @@ class Moderation(commands.GroupCog, group_name="kb", group_description="Manage t
         """Page through the articles in the knowledge base."""
         articles = self.bot.kb.articles()
         await interaction.response.send_message(**article_page(articles, 0), ephemeral=True)
-        await self._audited(interaction, "kb list", {}, f"{len(articles)} articles")
+        await self.bot.audit(interaction, "kb list", {}, f"{len(articles)} articles")
 
     @app_commands.command(name="stats")
     @app_commands.describe(period="How far back to count")
@@ -174,14 +151,7 @@ class Moderation(commands.GroupCog, group_name="kb", group_description="Manage t
         await interaction.response.defer(thinking=True, ephemeral=True)
         stats = await asyncio.to_thread(self.bot.storage.stats, days or None, interaction.guild_id)
         await interaction.followup.send(embed=render.stats_embed(stats, PERIODS[days]), ephemeral=True)
-        await self._audited(interaction, "kb stats", {"days": days}, f"{stats.asked} questions")
-
-
-def _restore(target, old: bytes | None) -> None:
-    if old is None:
-        target.unlink(missing_ok=True)
-    else:
-        uploads.write_atomically(target, old)
+        await self.bot.audit(interaction, "kb stats", {"days": days}, f"{stats.asked} questions")
 
 
 def _options(interaction: discord.Interaction) -> dict:

@@ -7,7 +7,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.discord_adapter import uploads
+from bot.core import articles
 from bot.errors import UploadRefused
 
 SAFE = re.compile(r"^[a-z0-9][a-z0-9._-]*\.(md|txt|rst|html)$")
@@ -20,8 +20,8 @@ SAFE = re.compile(r"^[a-z0-9][a-z0-9._-]*\.(md|txt|rst|html)$")
 )
 def test_any_upload_gives_a_safe_name_or_a_refusal(filename, data):
     try:
-        name = uploads.check_upload(filename, data, 1000)
+        name = articles.check_upload(filename, data, 1000)
     except UploadRefused as refused:
         assert refused.reason
     else:
-        assert SAFE.match(name) and ".." not in name and len(name) <= uploads.MAX_NAME
+        assert SAFE.match(name) and ".." not in name and len(name) <= articles.MAX_NAME

@@ -1,26 +1,76 @@
-"""Files moderators add to or remove from the knowledge directory: safe names, validation, atomic writes.
+"""Changes to the knowledge base: add, replace or remove an article, then reindex, or put it back.
 
-No discord here: the moderation cog hands in names and bytes, so this is tested with plain files.
+The one implementation behind `/kb add|remove` in Discord and `qabot kb add|remove` on the command line;
+the adapters hand in a file name and bytes (or an article's path) and only turn the result into words.
+An upload is untrusted: its name is made safe, its size bounded and its content parsed (bounded YAML) before
+anything is written. Links are never written through, read or followed; removing one moves the link itself.
+A removed article goes to `.trash/`, so it can be restored by hand. When the reindex after a change fails,
+the knowledge folder is put back the way it was and the error is raised again.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import stat
-import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot.core.documents import parse_document
+from bot.core.files import write_atomically
+from bot.core.indexer import BuildReport
 from bot.core.knowledge_files import is_article_name, is_hidden
+from bot.core.service import KnowledgeBase
 from bot.errors import InvalidArticle, UnknownArticle, UploadRefused
 
 ALLOWED_SUFFIXES = (".md", ".txt", ".rst", ".html")
 TRASH_DIR = ".trash"  # hidden, so the loader ignores it; moderators restore files by moving them back
 UNSAFE = re.compile(r"[^a-z0-9._-]+")
 MAX_NAME = 100
+
+
+@dataclass(frozen=True)
+class ArticleChange:
+    """What a change did: the article's path in the knowledge folder and the reindex that followed."""
+
+    path: str
+    report: BuildReport
+    replaced: bool = False  # an add that overwrote an article of the same name
+    trashed: Path | None = None  # where a removed article now is
+
+
+def add_article(kb: KnowledgeBase, filename: str, data: bytes, *, limit: int, replace: bool) -> ArticleChange:
+    """Check and save an article under a safe name, then reindex; on a failed reindex the folder is put
+    back (the new file removed, a replaced one restored). Parses the file: call it off an event loop."""
+    name, old = prepare_upload(kb.knowledge_dir, filename, data, limit, replace)
+    target = kb.knowledge_dir / name
+    write_atomically(target, data)
+    try:
+        report = kb.reindex()
+    except BaseException:  # KeyboardInterrupt too: never leave an article the index doesn't know about
+        _put_back(target, old)
+        raise
+    return ArticleChange(name, report, replaced=old is not None)
+
+
+def remove_article(kb: KnowledgeBase, relative: str) -> ArticleChange:
+    """Move an article (or a skipped file or link with an article's name) to the trash, then reindex; on
+    a failed reindex it is moved back."""
+    trashed = move_to_trash(kb.knowledge_dir, relative)
+    try:
+        report = kb.reindex()
+    except BaseException:
+        restore_from_trash(trashed, kb.knowledge_dir, relative)
+        raise
+    return ArticleChange(relative, report, trashed=trashed)
+
+
+def _put_back(target: Path, old: bytes | None) -> None:
+    if old is None:
+        target.unlink(missing_ok=True)
+    else:
+        write_atomically(target, old)
 
 
 def safe_filename(filename: str) -> str:
@@ -71,34 +121,18 @@ def existing_article(target: Path, filename: str, replace: bool) -> bytes | None
     except FileNotFoundError:
         return None
     if stat.S_ISLNK(info.st_mode):
-        raise UploadRefused(filename, f"`{target.name}` exists as a link; remove it first with `/kb remove`")
+        raise UploadRefused(filename, f"`{target.name}` exists as a link; remove it first")
     if not stat.S_ISREG(info.st_mode):
         raise UploadRefused(
             filename, f"`{target.name}` exists and is not a file (a folder?); rename that first"
         )
     if not replace:
         raise UploadRefused(
-            filename, f"`{target.name}` already exists; add it with `replace: True` to overwrite"
+            filename, f"`{target.name}` already exists; add it again with replace to overwrite it"
         )
     fd = os.open(target, os.O_RDONLY | os.O_NOFOLLOW)  # swapped for a link meanwhile: refused, not read
     with os.fdopen(fd, "rb") as handle:
         return handle.read()
-
-
-def write_atomically(target: Path, data: bytes) -> None:
-    """Readers (a reindex) see the old file or the new one, never half of one."""
-    # The temporary name is hidden so a reindex running meanwhile ignores it.
-    fd, temporary = tempfile.mkstemp(prefix=".upload-", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
 
 
 def trashable(knowledge_dir: Path, relative: str) -> bool:

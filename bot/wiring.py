@@ -1,0 +1,80 @@
+"""The one place the retrieval core is built from settings, for the CLI, the bot and the bench.
+
+The core takes what it is given (a model name, a concrete backend, directories, numbers) and never reads
+settings or guesses. What needs the settings, the machine or the index on disk is decided here, once:
+which backend `auto` means, which embedder to load, and how the KnowledgeBase is configured.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from bot.core import onnx_embedding
+from bot.core.embedding import ONNX_BACKENDS, Embedder, create_embedder, missing_onnx_libraries
+from bot.core.indexer import BuildReport
+from bot.core.service import KnowledgeBase
+from bot.core.store import current_generation, read_manifest
+from bot.errors import IndexError_
+from bot.settings import CoreSettings
+
+log = logging.getLogger(__name__)
+
+
+def resolve_backend(settings: CoreSettings) -> str:
+    """The concrete backend for `settings.backend`: itself, or what `auto` means (see auto_backend), with
+    torch as the fallback when the ONNX libraries are not installed."""
+    if settings.backend != "auto":
+        return settings.backend
+    chosen = auto_backend(settings.index_dir)
+    missing = missing_onnx_libraries()
+    if missing:
+        log.warning("%s not installed; embedding with torch", " and ".join(missing))
+        return "torch"
+    return chosen
+
+
+def auto_backend(index_dir: Path | None) -> str:
+    """What "auto" means: the backend the current index was built with, so every process and machine
+    sharing it agrees with it; for a new index, "onnx-int8" where the processor has int8 dot-product
+    instructions (VNNI, ARM64), else "onnx" (fp32). On plain AVX2 int8 is also faster (see bot.bench),
+    but by less, and fp32 vectors are the model's own (int8's mean cosine to them is 0.994)."""
+    built_with = _index_backend(index_dir) if index_dir else None
+    if built_with in ONNX_BACKENDS:
+        return built_with
+    return "onnx-int8" if onnx_embedding.cpu_features().fast_int8 else "onnx"
+
+
+def _index_backend(index_dir: Path) -> str | None:
+    try:
+        name = current_generation(index_dir)
+        return None if name is None else read_manifest(index_dir / name).backend
+    except IndexError_:
+        return None  # a damaged index is reported when it is loaded, with its fix
+
+
+def open_embedder(settings: CoreSettings) -> Embedder:
+    """Load the configured model on the resolved backend."""
+    return create_embedder(settings.model, resolve_backend(settings), cache_dir=settings.model_cache_dir)
+
+
+def knowledge_base(settings: CoreSettings, embedder: Embedder | None = None) -> KnowledgeBase:
+    """A KnowledgeBase configured from `settings`, not loaded yet (the bot waits for a build elsewhere)."""
+    return KnowledgeBase(
+        settings.knowledge_dir,
+        settings.index_dir,
+        embedder or open_embedder(settings),
+        threshold=settings.threshold,
+        top_k=settings.top_k,
+        max_question_chars=settings.max_question_chars,
+        max_article_bytes=settings.max_article_bytes,
+    )
+
+
+def open_knowledge_base(
+    settings: CoreSettings, *, embedder: Embedder | None = None, build_if_missing: bool = True
+) -> tuple[KnowledgeBase, BuildReport | None]:
+    """The loaded KnowledgeBase and the report of the build it needed first (None when it found an index)."""
+    current_generation(settings.index_dir)  # a bad CURRENT or --index is reported before the model loads
+    kb = knowledge_base(settings, embedder)
+    return kb, kb.load(build_if_missing=build_if_missing)
