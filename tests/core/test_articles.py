@@ -46,8 +46,10 @@ def test_check_upload_validates_size_and_content():
 
 def test_write_atomically_leaves_no_temporary_files(tmp_path):
     target = tmp_path / "a.md"
-    articles._write_atomically(target, b"one")
-    articles._write_atomically(target, b"two")
+    from bot.core.files import write_atomically
+
+    write_atomically(target, b"one")  # what articles.py writes with
+    write_atomically(target, b"two")
     assert target.read_bytes() == b"two" and [p.name for p in tmp_path.iterdir()] == ["a.md"]
 
 
