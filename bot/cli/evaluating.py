@@ -1,0 +1,59 @@
+"""qabot eval."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import click
+
+from bot.cli.app import (
+    cli,
+    core_settings,
+    handle_errors,
+    open_knowledge_base,
+)
+from bot.cli.rendering import eval_lines
+
+
+@cli.command(name="eval")
+@click.option("--corpus", type=click.Path(path_type=Path), required=True, help="Directory of articles.")
+@click.option("--questions", type=click.Path(path_type=Path, dir_okay=False), required=True)
+@click.option("--unanswerable", type=click.Path(path_type=Path, dir_okay=False), default=None)
+@click.option("--threshold", type=click.FloatRange(0, 1), default=None, help="Override the answer threshold.")
+@click.option(
+    "--index",
+    "index_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Keep the corpus's index here and reuse it next time (default: a temporary one).",
+)
+@click.option("--json", "as_json", is_flag=True)
+@handle_errors
+def evaluate_command(
+    corpus: Path,
+    questions: Path,
+    unanswerable: Path | None,
+    threshold: float | None,
+    index_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """Index CORPUS and score retrieval, answers, abstention and latency (per section when the
+    questions name one)."""
+    from bot.core.evaluation import evaluate, read_questions
+
+    asked = read_questions(questions)
+    refused = read_questions(unanswerable) if unanswerable else []
+    with tempfile.TemporaryDirectory(prefix="qabot-eval-") as scratch:
+        settings = core_settings(
+            knowledge_dir=corpus, index_dir=index_dir or Path(scratch), threshold=threshold
+        )
+        report = evaluate(open_knowledge_base(settings), asked, refused)
+    if as_json:
+        from dataclasses import asdict
+
+        click.echo(json.dumps(asdict(report)))
+        return
+    for line in eval_lines(report):
+        click.echo(line)

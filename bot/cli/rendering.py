@@ -1,0 +1,92 @@
+"""How answers, build reports and eval reports read on a terminal or as JSON (pure functions)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.core.answer import Answer
+
+
+def format_answer(answer: Answer, as_json: bool) -> str:
+    return json.dumps(answer_json(answer)) if as_json else render_answer(answer)
+
+
+def answer_json(answer: Answer) -> dict[str, Any]:
+    return {
+        "question": answer.question,
+        "answered": answer.answered,
+        "answer": answer.text,
+        "confidence": round(answer.confidence, 4),
+        "sources": [
+            {"title": s.title, "section": s.section, "path": s.path, "url": s.url, "score": round(s.score, 4)}
+            for s in answer.sources
+        ],
+        "passages": [
+            {
+                "text": h.passage.text,
+                "title": h.passage.title,
+                "section": h.passage.section,
+                "path": h.passage.doc_path,
+                "score": round(h.score, 4),
+            }
+            for h in answer.hits
+        ],
+        "suggestions": list(answer.suggestions),
+    }
+
+
+def one_line(text: str) -> str:
+    """Text from the knowledge folder (file names, titles) kept on one terminal line: a newline or an
+    escape sequence in a file name is shown escaped rather than splitting or recolouring the output."""
+    return "".join(
+        char if char.isprintable() or char == " " else char.encode("unicode_escape").decode("ascii")
+        for char in text
+    )
+
+
+def render_answer(answer: Answer) -> str:
+    if not answer.answered:
+        lines = [answer.text]
+        if answer.suggestions:
+            lines.append("Closest articles: " + "; ".join(one_line(title) for title in answer.suggestions))
+        lines.append(f"(confidence {answer.confidence:.2f})")
+        return "\n".join(lines)
+    lines = [answer.text, "", "Sources:"]
+    for number, source in enumerate(answer.sources, 1):
+        where = " › ".join(one_line(part) for part in (source.title, source.section) if part)
+        link = f" <{one_line(source.url)}>" if source.url else ""
+        lines.append(f"  [{number}] {where} ({one_line(source.path)}){link}")
+    lines.append(f"(confidence {answer.confidence:.2f})")
+    return "\n".join(lines)
+
+
+def eval_lines(report) -> list[str]:
+    unit = "section" if report.by_section else "file"
+    refused = "n/a" if report.refused_share is None else f"{report.refused_share:.3f}"
+    lines = [
+        f"questions {report.questions}, unanswerable {report.unanswerable}, threshold {report.threshold}",
+        f"{unit} recall@1 {report.recall_at_1:.3f}  recall@5 {report.recall_at_5:.3f}  "
+        f"MRR@10 {report.mrr_at_10:.3f}",
+        f"answer cites the gold {unit} {report.answer_cites_gold:.3f}"
+        + ("" if report.answer_has_fact is None else f"  answer holds the fact {report.answer_has_fact:.3f}"),
+        f"answered (answerable) {report.answered_share:.3f}  refused (unanswerable) {refused}",
+    ]
+    if report.refused_at_target is not None:
+        lines.append(
+            f"refused at 95 % answered (threshold {report.threshold_at_target:.3f}) "
+            f"{report.refused_at_target:.3f}  AUROC {report.auroc:.3f}"
+        )
+    lines.append("latency ms " + "  ".join(f"{k} {v:.1f}" for k, v in report.latency_ms.items()))
+    lines.append("threshold  answered  refused")
+    for point, answered, declined in report.curve:
+        lines.append(f"  {point:.2f}     {answered:.3f}    {'n/a' if declined is None else f'{declined:.3f}'}")
+    return lines
+
+
+def summary_line(report) -> str:
+    state = "" if report.rebuilt else " (no changes; index kept)"
+    return (
+        f"{report.articles} articles, {report.passages} passages, {report.embedded} texts embedded, "
+        f"{report.reused} reused, {len(report.skipped)} skipped, {report.seconds:.1f} s{state}"
+    )
