@@ -23,7 +23,10 @@ DEFINITION_QUESTION = re.compile(
 )
 DEFINITION_OPENING = re.compile(
     r"^(?!(?:in|on|for|with|at|by|from|to|as|when|if|like|unlike|after|before|since|while)\b)"
-    r"(?P<subject>[^.;:,]{1,80}?)\s+(?:is|are|was|were|means|refers to|stands for)\s",
+    r"(?P<subject>[^.;:,]{1,80}?)\s+(?:is|are|was|were|means|refers to|stands for)\s"
+    # "JAX is used for ...", "PyTorch is widely adopted": a passive or an adverb says what is done with X,
+    # not what X is.
+    r"(?!(?:\w+ed|\w+ly|built|made|known|written|run|seen|given|taken|not)\b)",
     re.I,
 )
 

@@ -152,6 +152,10 @@ def test_definition_questions_and_definitions_are_recognised():
     assert defined_subject("How do I install JAX?") == set()
     assert defines("XLA (Accelerated Linear Algebra) is a compiler.", {"xla"})
     assert not defines("In JAX, devices are listed by jax.devices().", {"jax"})
+    # What is done with X is not what X is ("What is JAX?" opened with JAX's uses).
+    assert not defines("JAX is used for large-scale model training.", {"jax"})
+    assert not defines("PyTorch is widely adopted in research.", {"pytorch"})
+    assert defines("JAX is an open-source library from Google.", {"jax"})
 
 
 def test_a_code_block_brings_the_sentence_that_introduces_it():

@@ -14,6 +14,8 @@ EXPECTED = [
     ("What is LibTorch?", "pytorch.md", "C++"),
     ("What is eager execution in TensorFlow 2?", "tensorflow.md", "Eager execution"),
     ("What is jit in JAX?", "jax.md", "compiles"),
+    # Opened with "JAX is used for ..." until a passive stopped counting as a definition.
+    ("What is JAX?", "jax.md", "open-source Python library"),
     ("What backends does Keras 3 support?", "keras.md", "JAX"),
     ("How do I fix CUDA out of memory?", "gpu-setup-and-cuda.md", "out of memory"),
     ("Should I use PyTorch or TensorFlow?", "choosing-a-framework.md", "PyTorch"),
