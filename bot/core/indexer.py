@@ -92,12 +92,11 @@ def build_index(
         previous = None if full else _previous_index(index_dir, embedder)
         old_articles = previous.manifest.articles if previous else {}
         added, changed, removed = _diff(loaded.documents, old_articles)
-        rerank_model = None if reranker is None else reranker.model_name
         if (
             previous
             and not (added or changed or removed)
             and previous.manifest.max_tokens == embedder.max_tokens
-            and previous.manifest.rerank_model == rerank_model
+            and _rerank_signature(previous) == _rerank_signature(reranker)
         ):
             report = _unchanged_report(previous, loaded.skipped, started)
             previous.close()
@@ -266,14 +265,18 @@ def _embed_rerank(
 
 def _reusable_rerank_vectors(previous: IndexStore | None, reranker: Embedder | None) -> dict[str, np.ndarray]:
     """The previous generation's re-rank vectors by text hash, when they are the same model's."""
-    if previous is None or reranker is None or previous.rerank_vectors is None:
-        return {}
-    if (previous.manifest.rerank_model, previous.rerank_vectors.shape[1]) != (
-        reranker.model_name,
-        reranker.dimension,
-    ):
+    if previous is None or reranker is None or _rerank_signature(previous) != _rerank_signature(reranker):
         return {}
     return previous.rerank_vectors_by_text_hash()
+
+
+def _rerank_signature(source: IndexStore | Embedder | None) -> tuple[str, int] | None:
+    """The re-ranking model's name and dimension, of a generation's vectors or of a re-ranker."""
+    if isinstance(source, IndexStore):
+        vectors = source.rerank_vectors
+        model = source.manifest.rerank_model
+        return None if vectors is None or model is None else (model, int(vectors.shape[1]))
+    return None if source is None else (source.model_name, source.dimension)
 
 
 def _count(vectors: np.ndarray | None) -> int:
