@@ -145,8 +145,10 @@ class KnowledgeBase:
             else:
                 # Without the configured re-ranker's vectors: add them; the main model's are reused.
                 log.warning(
-                    "index in %s has re-rank vectors of %s, %s is configured: embedding them now",
+                    "index in %s lacks the re-ranker's passage vectors (its %s is %r, %r is configured): "
+                    "embedding them now",
                     self.index_dir,
+                    error.field,
                     error.found,
                     error.expected,
                 )
