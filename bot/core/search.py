@@ -114,7 +114,9 @@ class Searcher:
     ) -> list[Hit]:
         """Search with a question whose vector the caller already has (and its re-ranker vector, which
         re-ranks the best passages when given; see encode_rerank)."""
-        wanted = max(TUNING.min_candidates, k * TUNING.candidates_per_hit)
+        # Re-ranking looks deeper, so the candidates are those of a search for `depth` passages.
+        depth = k if rerank_query is None else max(k, TUNING.rerank_depth)
+        wanted = max(TUNING.min_candidates, depth * TUNING.candidates_per_hit)
         _, view_rows = self.store.search_views(query[None, :], wanted)
         coverage = self.store.lexical.coverage(question)
         candidates = dict.fromkeys(int(self.store.view_passage[v]) for v in view_rows[0] if v >= 0)
@@ -125,7 +127,7 @@ class Searcher:
         }
         best = sorted(scores, key=lambda row: -ranking_score(*scores[row]))
         if rerank_query is not None:
-            best = best[: max(k, TUNING.rerank_depth)]
+            best = best[:depth]
             scores = {row: (self._blend(row, scores[row][0], rerank_query), scores[row][1]) for row in best}
             best.sort(key=lambda row: -ranking_score(*scores[row]))
         best = best[:k]

@@ -15,6 +15,7 @@ from bot.core.store import MANIFEST_FILE, RERANK_FILE, load_index, read_manifest
 from bot.core.tuning import TUNING
 from bot.errors import IndexCorrupt, IndexMismatch
 from bot.settings import CoreSettings
+from tests.core.test_search import BlindEmbedder
 from tests.core.test_store import current_dir, make_kb
 from tests.fakes import HashingEmbedder
 
@@ -200,3 +201,18 @@ def test_the_real_model_as_its_own_reranker_builds_loads_and_answers(tmp_path, r
         knowledge, tmp_path / "index", real_embedder, threshold=threshold, reranker=real_embedder
     )
     assert again.load() is None  # the stored vectors are the configured re-ranker's: nothing to rebuild
+
+
+def test_reranking_draws_from_the_candidates_of_a_search_for_rerank_depth_passages(tmp_path):
+    """The first model can't tell these passages apart: only a deeper candidate search reaches the one
+    the second model prefers, which comes last in the index (the measured setting looked this deep)."""
+    knowledge = tmp_path / "knowledge"
+    knowledge.mkdir()
+    for number in range(TUNING.rerank_depth - 2):
+        (knowledge / f"a{number:02d}.md").write_text(f"---\ntitle: Note {number}\n---\nTraining models.")
+    (knowledge / "zz.md").write_text("---\ntitle: Cards\n---\nCUDA cards.")
+    reranker = CudaMinded()
+    build_index(knowledge, tmp_path / "index", BlindEmbedder(), reranker=reranker)
+    store = load_index(tmp_path / "index", rerank=(reranker.model_name, reranker.dimension))
+    assert Searcher(store, BlindEmbedder()).search("What is it?", 1)[0].passage.doc_path != "zz.md"
+    assert Searcher(store, BlindEmbedder(), reranker).search("What is it?", 1)[0].passage.doc_path == "zz.md"
