@@ -80,7 +80,7 @@ class IndexWriteFailed(IndexError_):
 
 
 class IndexMismatch(IndexError_):
-    """The index was built with a different model, dimension, backend or format."""
+    """The index was built with a different model, dimension, backend, re-ranking model or format."""
 
     def __init__(self, path: Path, field: str, expected: object, found: object) -> None:
         self.path = path

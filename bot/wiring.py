@@ -58,23 +58,41 @@ def open_embedder(settings: CoreSettings) -> Embedder:
     return create_embedder(settings.model, resolve_backend(settings), cache_dir=settings.model_cache_dir)
 
 
-def knowledge_base(settings: CoreSettings, embedder: Embedder | None = None) -> KnowledgeBase:
-    """A KnowledgeBase configured from `settings`, not loaded yet (the bot waits for a build elsewhere)."""
+def open_reranker(settings: CoreSettings) -> Embedder | None:
+    """The re-ranking model when QABOT_RERANK_MODEL names one, else None. On torch: it runs once per
+    question and once per new passage, and its ONNX export is not measured (the main model's is)."""
+    if not settings.rerank_model:
+        return None
+    return create_embedder(settings.rerank_model, "torch")
+
+
+def knowledge_base(
+    settings: CoreSettings, embedder: Embedder | None = None, reranker: Embedder | None = None
+) -> KnowledgeBase:
+    """A KnowledgeBase configured from `settings`, not loaded yet (the bot waits for a build elsewhere).
+    `embedder` and `reranker`, when given, are used instead of loading the configured models. With a
+    re-ranker the threshold is QABOT_RERANK_THRESHOLD: the blended confidence has a scale of its own."""
+    reranker = reranker or open_reranker(settings)
     return KnowledgeBase(
         settings.knowledge_dir,
         settings.index_dir,
         embedder or open_embedder(settings),
-        threshold=settings.threshold,
+        threshold=settings.threshold if reranker is None else settings.rerank_threshold,
         top_k=settings.top_k,
         max_question_chars=settings.max_question_chars,
         max_article_bytes=settings.max_article_bytes,
+        reranker=reranker,
     )
 
 
 def open_knowledge_base(
-    settings: CoreSettings, *, embedder: Embedder | None = None, build_if_missing: bool = True
+    settings: CoreSettings,
+    *,
+    embedder: Embedder | None = None,
+    reranker: Embedder | None = None,
+    build_if_missing: bool = True,
 ) -> tuple[KnowledgeBase, BuildReport | None]:
     """The loaded KnowledgeBase and the report of the build it needed first (None when it found an index)."""
     current_generation(settings.index_dir)  # a bad CURRENT or --index is reported before the model loads
-    kb = knowledge_base(settings, embedder)
+    kb = knowledge_base(settings, embedder, reranker)
     return kb, kb.load(build_if_missing=build_if_missing)

@@ -6,7 +6,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -33,8 +33,8 @@ from bot.errors import IndexBusy, IndexDirUnusable, IndexError_
 
 log = logging.getLogger(__name__)
 
-# progress(done, total, stage): stage is "chunking" (articles) and then "embedding" (texts), so a long
-# build shows movement from its start, not only once the model runs.
+# progress(done, total, stage): stage is "chunking" (articles), then "embedding" (texts) and, with a
+# re-ranker, "re-rank embedding" (passages), so a long build shows movement from its start.
 Progress = Callable[[int, int, str], None]
 PROGRESS_BATCH = 256
 LOCK_FILE = ".lock"
@@ -80,9 +80,11 @@ def build_index(
     full: bool = False,
     progress: Progress | None = None,
     max_article_bytes: int = DEFAULT_MAX_ARTICLE_BYTES,
+    reranker: Embedder | None = None,
 ) -> BuildReport:
     """Index `knowledge_dir` into a new generation of `index_dir`; see BuildReport for what happened.
-    Article files over `max_article_bytes` are skipped unread."""
+    Article files over `max_article_bytes` are skipped unread. With a `reranker`, each passage's embedding
+    text is also embedded by it (search.py re-ranks with those vectors); the manifest names its model."""
     started = time.perf_counter()
     with build_lock(index_dir):
         refuse_current_folder(index_dir)  # before the embedding work that could not be saved
@@ -94,6 +96,7 @@ def build_index(
             previous
             and not (added or changed or removed)
             and previous.manifest.max_tokens == embedder.max_tokens
+            and _rerank_signature(previous) == _rerank_signature(reranker)
         ):
             report = _unchanged_report(previous, loaded.skipped, started)
             previous.close()
@@ -101,10 +104,15 @@ def build_index(
         unchanged = _unchanged_passages(previous, embedder, loaded.documents) if previous else {}
         passages, per_article = _chunk_all(loaded.documents, embedder, unchanged, progress)
         cache = previous.vectors_by_text_hash() if previous else {}
+        rerank_cache = _reusable_rerank_vectors(previous, reranker)
         lexical = _count_terms(passages, previous)
         if previous:
             previous.close()
         views, embedded = _embed_views(passages, embedder, cache, progress)
+        if reranker is not None:
+            rerank_vectors, rerank_embedded = _embed_rerank(passages, reranker, rerank_cache, progress)
+            views = replace(views, rerank_vectors=rerank_vectors)
+            embedded += rerank_embedded
         index, kind = build_ann(views.vectors)
         manifest = new_manifest(
             embedder,
@@ -113,13 +121,14 @@ def build_index(
             views=len(views.hashes),
             sentences=len(views.sentence_hashes),
             articles=per_article,
+            reranker=reranker,
         )
         written = save_index(index_dir, passages, views, manifest, index, lexical)
     return BuildReport(
         articles=len(loaded.documents),
         passages=len(passages),
         embedded=embedded,
-        reused=len(views.hashes) + len(views.sentence_hashes) - embedded,
+        reused=len(views.hashes) + len(views.sentence_hashes) + _count(views.rerank_vectors) - embedded,
         skipped=loaded.skipped,
         seconds=time.perf_counter() - started,
         added=added,
@@ -235,13 +244,52 @@ def _embed_views(
     return result, len(pending)
 
 
+def _embed_rerank(
+    passages: list[Passage], reranker: Embedder, cache: dict[str, np.ndarray], progress: Progress | None
+) -> tuple[np.ndarray, int]:
+    """The re-ranker's vector of each passage's embedding text (heading path and text), reusing those of
+    text the previous generation had; returns them with the count the model had to embed."""
+    hashes = [text_hash(p.embedding_text) for p in passages]
+    vectors = np.zeros((len(passages), reranker.dimension), dtype=np.float32)
+    missing = [row for row, digest in enumerate(hashes) if digest not in cache]
+    for row, digest in enumerate(hashes):
+        if digest in cache:
+            vectors[row] = cache[digest]
+    for start in range(0, len(missing), PROGRESS_BATCH):
+        batch = missing[start : start + PROGRESS_BATCH]
+        vectors[batch] = reranker.encode([passages[row].embedding_text for row in batch])
+        if progress:
+            progress(min(start + PROGRESS_BATCH, len(missing)), len(missing), "re-rank embedding")
+    return vectors, len(missing)
+
+
+def _reusable_rerank_vectors(previous: IndexStore | None, reranker: Embedder | None) -> dict[str, np.ndarray]:
+    """The previous generation's re-rank vectors by text hash, when they are the same model's."""
+    if previous is None or reranker is None or _rerank_signature(previous) != _rerank_signature(reranker):
+        return {}
+    return previous.rerank_vectors_by_text_hash()
+
+
+def _rerank_signature(source: IndexStore | Embedder | None) -> tuple[str, int] | None:
+    """The re-ranking model's name and dimension, of a generation's vectors or of a re-ranker."""
+    if isinstance(source, IndexStore):
+        vectors = source.rerank_vectors
+        model = source.manifest.rerank_model
+        return None if vectors is None or model is None else (model, int(vectors.shape[1]))
+    return None if source is None else (source.model_name, source.dimension)
+
+
+def _count(vectors: np.ndarray | None) -> int:
+    return 0 if vectors is None else len(vectors)
+
+
 def _unchanged_report(previous: IndexStore, skipped: tuple[SkippedFile, ...], started: float) -> BuildReport:
     manifest = previous.manifest
     return BuildReport(
         articles=len(manifest.articles),
         passages=manifest.passage_count,
         embedded=0,
-        reused=manifest.view_count + manifest.sentence_count,
+        reused=manifest.view_count + manifest.sentence_count + _count(previous.rerank_vectors),
         skipped=skipped,
         seconds=time.perf_counter() - started,
         generation=manifest.generation,

@@ -23,6 +23,10 @@ from bot.errors import EmptyQuestion, IndexMismatch, IndexMissing, QuestionNotTe
 
 log = logging.getLogger(__name__)
 
+# Mismatches load() repairs by building (the index is derived data): another format version (a full
+# build), or no passage vectors of the configured re-ranker (an incremental one: only those are embedded).
+REBUILT_ON_LOAD = ("format_version", "rerank_model", "rerank_dimension")
+
 
 @dataclass(frozen=True)
 class Article:
@@ -103,7 +107,10 @@ class KnowledgeBase:
         top_k: int = 5,
         max_question_chars: int = 4000,
         max_article_bytes: int = DEFAULT_MAX_ARTICLE_BYTES,
+        reranker: Embedder | None = None,
     ) -> None:
+        """`reranker`: a second model that re-ranks the best passages (search.py); the index then holds
+        its passage vectors, and `threshold` applies to the blended confidence."""
         self.knowledge_dir = knowledge_dir
         self.index_dir = index_dir
         self.embedder = embedder
@@ -111,6 +118,7 @@ class KnowledgeBase:
         self.top_k = top_k
         self.max_question_chars = max_question_chars
         self.max_article_bytes = max_article_bytes
+        self.reranker = reranker
         self._searcher: Searcher | None = None
         self._swap_lock = threading.Lock()
         self._sentences = SentenceVectors(embedder)
@@ -120,43 +128,59 @@ class KnowledgeBase:
         """Load the current index (building it first when there is none); errors if it is unusable."""
         report = None
         if build_if_missing and current_generation(self.index_dir) is None:
-            report = build_index(
-                self.knowledge_dir, self.index_dir, self.embedder, max_article_bytes=self.max_article_bytes
-            )
+            report = self._build()
         try:
             store = self._load_store()
         except IndexMismatch as error:
-            if not (build_if_missing and error.field == "format_version"):
+            if not (build_if_missing and error.field in REBUILT_ON_LOAD):
                 raise
-            # Written by another version of qabot: the index is derived data, so rebuild it.
-            log.warning(
-                "index in %s has file format %s, this version reads %s: rebuilding it now",
-                self.index_dir,
-                error.found,
-                error.expected,
-            )
-            report = build_index(
-                self.knowledge_dir,
-                self.index_dir,
-                self.embedder,
-                full=True,
-                max_article_bytes=self.max_article_bytes,
-            )
+            if error.field == "format_version":
+                # Written by another version of qabot: the index is derived data, so rebuild it.
+                log.warning(
+                    "index in %s has file format %s, this version reads %s: rebuilding it now",
+                    self.index_dir,
+                    error.found,
+                    error.expected,
+                )
+            else:
+                # Without the configured re-ranker's vectors: add them; the main model's are reused.
+                log.warning(
+                    "index in %s lacks the re-ranker's passage vectors (its %s is %r, %r is configured): "
+                    "embedding them now",
+                    self.index_dir,
+                    error.field,
+                    error.found,
+                    error.expected,
+                )
+            report = self._build(full=error.field == "format_version")
             store = self._load_store()
         self._swap(store)
         return report
 
+    def _build(self, full: bool = False, progress: Progress | None = None) -> BuildReport:
+        return build_index(
+            self.knowledge_dir,
+            self.index_dir,
+            self.embedder,
+            full=full,
+            progress=progress,
+            max_article_bytes=self.max_article_bytes,
+            reranker=self.reranker,
+        )
+
     def _load_store(self) -> IndexStore:
+        reranker = self.reranker
         return load_index(
             self.index_dir,
             model=self.embedder.model_name,
             dimension=self.embedder.dimension,
             backend=self.embedder.backend,
+            rerank=None if reranker is None else (reranker.model_name, reranker.dimension),
         )
 
     def _swap(self, store: IndexStore) -> None:
         with self._swap_lock:
-            self._searcher = Searcher(store, self.embedder)
+            self._searcher = Searcher(store, self.embedder, self.reranker)
         log.info("serving index %s (%d passages)", store.generation, len(store))
 
     @property
@@ -192,9 +216,10 @@ class KnowledgeBase:
         queries = [" ".join(search_text(readable(q)).split()) for q in questions]
         searcher = self.searcher  # one generation for the whole batch, even if a swap happens meanwhile
         vectors = searcher.encode(queries)
+        reranks = searcher.encode_rerank(queries)
         results = [
-            searcher.search_encoded(query, vector, k or self.top_k)
-            for query, vector in zip(queries, vectors, strict=True)
+            searcher.search_encoded(query, vector, k or self.top_k, rerank)
+            for query, vector, rerank in zip(queries, vectors, reranks, strict=True)
         ]
         return [
             replace(
@@ -207,14 +232,7 @@ class KnowledgeBase:
     # -- maintaining ---------------------------------------------------------------------------
     def reindex(self, full: bool = False, progress: Progress | None = None) -> BuildReport:
         """Rebuild incrementally, then swap; questions keep using the old index until the swap."""
-        report = build_index(
-            self.knowledge_dir,
-            self.index_dir,
-            self.embedder,
-            full=full,
-            progress=progress,
-            max_article_bytes=self.max_article_bytes,
-        )
+        report = self._build(full, progress)
         if report.rebuilt or self._searcher is None:
             self._swap(self._load_store())
         return report

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from bot.core.files import file_sha256
-from bot.core.store.layout import DATA_FILES
+from bot.core.store.layout import RERANK_FILE, data_files
 from bot.errors import IndexCorrupt
 
 if TYPE_CHECKING:
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 _INT = "an integer"
 _TEXT = "text"
+_OPTIONAL_TEXT = "text or null"
 MANIFEST_FIELDS: dict[str, str] = {
     "model": _TEXT,
     "backend": _TEXT,
@@ -37,6 +38,7 @@ MANIFEST_FIELDS: dict[str, str] = {
     "generation": _TEXT,
     "built_at": "a number",
     "format_version": _INT,
+    "rerank_model": _OPTIONAL_TEXT,
 }
 ARTICLE_FIELDS: dict[str, str] = {"content_hash": _TEXT, "title": _TEXT, "passages": _INT}
 
@@ -46,6 +48,8 @@ def _is(value: object, kind: str) -> bool:
         return isinstance(value, int) and not isinstance(value, bool) and value >= 0
     if kind == _TEXT:
         return isinstance(value, str)
+    if kind == _OPTIONAL_TEXT:
+        return value is None or isinstance(value, str)
     if kind == "a number":
         return isinstance(value, int | float) and not isinstance(value, bool)
     return isinstance(value, dict)
@@ -70,7 +74,7 @@ def manifest_problem(data: object) -> str | None:
 
 def verify_files(directory: Path, manifest: Manifest) -> None:
     """Raise IndexCorrupt unless every data file is present with the checksum the manifest records."""
-    for name in DATA_FILES:
+    for name in data_files(manifest.rerank_model):
         path = directory / name
         if not path.is_file():
             raise IndexCorrupt(directory.parent, f"{name} is missing")
@@ -84,6 +88,7 @@ def data_problem(
     embeddings: np.ndarray,
     view_passage: np.ndarray,
     sentence_vectors: np.ndarray,
+    rerank_vectors: np.ndarray | None,
     lexical_passages: int,
     lexical_max_row: int,
     table_counts: Mapping[str, int],
@@ -107,6 +112,8 @@ def data_problem(
     for what, (found, wanted) in expected.items():
         if found != wanted:
             return f"{what} is {found}, the manifest says {wanted}"
+    if rerank_vectors is not None and (rerank_vectors.ndim != 2 or len(rerank_vectors) != passages):
+        return f"{RERANK_FILE} shape is {rerank_vectors.shape}, the manifest says {passages} passages"
     if lexical_max_row >= passages:
         return f"lexical.npz refers to passage {lexical_max_row} of {passages}"
     return _views_problem(view_passage, passages)

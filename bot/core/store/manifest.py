@@ -43,9 +43,15 @@ class Manifest:
     generation: str = ""
     built_at: float = 0.0
     format_version: int = FORMAT_VERSION
+    # The model whose passage vectors rerank.npy holds; None (and absent from the JSON, so an index
+    # without a re-ranker is the same file as before the field existed) when there is none.
+    rerank_model: str | None = None
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, sort_keys=True)
+        data = asdict(self)
+        if data["rerank_model"] is None:
+            del data["rerank_model"]
+        return json.dumps(data, indent=2, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> Manifest:
@@ -65,6 +71,7 @@ def new_manifest(
     views: int,
     sentences: int,
     articles: dict[str, ArticleEntry],
+    reranker: Embedder | None = None,
 ) -> Manifest:
     """The manifest of a build about to be written; save_index adds the checksums and the generation."""
     return Manifest(
@@ -77,6 +84,7 @@ def new_manifest(
         view_count=views,
         sentence_count=sentences,
         articles=articles,
+        rerank_model=None if reranker is None else reranker.model_name,
     )
 
 

@@ -22,6 +22,7 @@ from bot.core.store.layout import (
     LEXICAL_FILE,
     MANIFEST_FILE,
     PASSAGES_FILE,
+    RERANK_FILE,
     SENTENCES_FILE,
     VIEWS_FILE,
     text_hash,
@@ -44,6 +45,10 @@ class IndexStore:
         # view_start[p]:view_start[p + 1] are passage p's rows in `embeddings`.
         self.view_start = np.searchsorted(self.view_passage, np.arange(manifest.passage_count + 1))
         self.sentence_vectors = np.load(directory / SENTENCES_FILE, mmap_mode="r")
+        # One vector per passage row from manifest.rerank_model, or None (see search.py).
+        self.rerank_vectors: np.ndarray | None = (
+            None if manifest.rerank_model is None else np.load(directory / RERANK_FILE, mmap_mode="r")
+        )
         self.lexical = load_lexical(directory / LEXICAL_FILE)
         self._sentence_rows: dict[str, int] | None = None
         self._db = sqlite3.connect(
@@ -103,6 +108,13 @@ class IndexStore:
         cache.update((digest, np.array(self.sentence_vectors[row])) for row, digest in sentences)
         return cache
 
+    def rerank_vectors_by_text_hash(self) -> dict[str, np.ndarray]:
+        """Each passage's re-rank vector keyed by the hash of its embedding text (empty without any)."""
+        if self.rerank_vectors is None:
+            return {}
+        vectors = self.rerank_vectors
+        return {digest: np.array(vectors[row]) for digest, row in self.passage_rows_by_text_hash().items()}
+
     def passage_rows_by_text_hash(self) -> dict[str, int]:
         """Each passage's row keyed by the hash of its embedding text (its first view, see Passage.views)."""
         views = self._view_hashes
@@ -129,6 +141,7 @@ class IndexStore:
             embeddings=self.embeddings,
             view_passage=self.view_passage,
             sentence_vectors=self.sentence_vectors,
+            rerank_vectors=self.rerank_vectors,
             lexical_passages=self.lexical.passage_count,
             lexical_max_row=int(self.lexical.rows.max(initial=-1)),
             table_counts=counts,
@@ -172,26 +185,35 @@ def refuse_current_folder(index_dir: Path) -> None:
 
 
 def load_index(
-    index_dir: Path, model: str | None = None, dimension: int | None = None, backend: str | None = None
+    index_dir: Path,
+    model: str | None = None,
+    dimension: int | None = None,
+    backend: str | None = None,
+    rerank: tuple[str, int] | None = None,
 ) -> IndexStore:
     """Load and verify the generation named in CURRENT; refuse a mismatched or damaged index.
 
     `backend` ("torch", "onnx", "onnx-int8"): vectors from another runtime or quantization are close but
     not identical to the query's, so an index built with a different one is refused, not half-trusted.
+    `rerank` (the re-ranking model's name and dimension): an index without that model's passage vectors
+    is refused; without it, any re-rank vectors the index has are simply not used.
     """
     name = current_generation(index_dir)
     if name is None:
         raise IndexMissing(index_dir)
     directory = index_dir / name
     manifest = read_manifest(directory)
-    if manifest.format_version != FORMAT_VERSION:
-        raise IndexMismatch(index_dir, "format_version", FORMAT_VERSION, manifest.format_version)
-    if model is not None and manifest.model != model:
-        raise IndexMismatch(index_dir, "model", model, manifest.model)
-    if dimension is not None and manifest.dimension != dimension:
-        raise IndexMismatch(index_dir, "dimension", dimension, manifest.dimension)
-    if backend is not None and manifest.backend != backend:
-        raise IndexMismatch(index_dir, "backend", backend, manifest.backend)
+    configured = {
+        "format_version": FORMAT_VERSION,
+        "model": model,
+        "dimension": dimension,
+        "backend": backend,
+        "rerank_model": None if rerank is None else rerank[0],
+    }
+    for field, expected in configured.items():  # in this order: the first difference is the one named
+        found = getattr(manifest, field)
+        if expected is not None and found != expected:
+            raise IndexMismatch(index_dir, field, expected, found)
     verify_files(directory, manifest)
     try:
         index = faiss.read_index(str(directory / FAISS_FILE))
@@ -209,4 +231,8 @@ def load_index(
     if problem:
         store.close()
         raise IndexCorrupt(index_dir, f"{directory.name}/{MANIFEST_FILE} does not match its data: {problem}")
+    if rerank is not None and store.rerank_vectors is not None and store.rerank_vectors.shape[1] != rerank[1]:
+        found = store.rerank_vectors.shape[1]
+        store.close()
+        raise IndexMismatch(index_dir, "rerank_dimension", rerank[1], found)
     return store

@@ -21,16 +21,17 @@ from bot.core.files import file_sha256, fsync_path, write_atomically
 from bot.core.lexical import LexicalIndex
 from bot.core.store.layout import (
     CURRENT_FILE,
-    DATA_FILES,
     EMBEDDINGS_FILE,
     FAISS_FILE,
     GENERATION_PREFIX,
     LEXICAL_FILE,
     MANIFEST_FILE,
     PASSAGES_FILE,
+    RERANK_FILE,
     SENTENCES_FILE,
     STAGING_PREFIX,
     VIEWS_FILE,
+    data_files,
 )
 from bot.core.store.lexical_file import save_lexical
 from bot.core.store.manifest import Manifest, stamped
@@ -43,13 +44,15 @@ from bot.errors import IndexError_, IndexWriteFailed
 @dataclass(frozen=True)
 class EmbeddedViews:
     """Every embedded view of every passage (vectors, owning passage rows, text hashes, row-aligned),
-    and the vectors of the passages' distinct sentences with their text hashes."""
+    and the vectors of the passages' distinct sentences with their text hashes; with a re-ranker, one
+    vector per passage from it (None without one)."""
 
     vectors: np.ndarray
     passage_rows: np.ndarray
     hashes: list[str]
     sentence_vectors: np.ndarray
     sentence_hashes: list[str]
+    rerank_vectors: np.ndarray | None = None
 
 
 def save_index(
@@ -125,8 +128,13 @@ def _write_generation(
     np.save(staging / SENTENCES_FILE, np.asarray(views.sentence_vectors, dtype=np.float32))
     write_passages(staging / PASSAGES_FILE, passages, views.hashes, views.sentence_hashes)
     save_lexical(lexical, staging / LEXICAL_FILE)
-    final = stamped(manifest, {name: file_sha256(staging / name) for name in DATA_FILES}, generation)
+    if (views.rerank_vectors is None) != (manifest.rerank_model is None):
+        raise ValueError("re-rank vectors without a rerank_model in the manifest, or the reverse")
+    if views.rerank_vectors is not None:
+        np.save(staging / RERANK_FILE, np.asarray(views.rerank_vectors, dtype=np.float32))
+    files = data_files(manifest.rerank_model)
+    final = stamped(manifest, {name: file_sha256(staging / name) for name in files}, generation)
     (staging / MANIFEST_FILE).write_text(final.to_json())
-    for name in (*DATA_FILES, MANIFEST_FILE):
+    for name in (*files, MANIFEST_FILE):
         fsync_path(staging / name)
     return final
