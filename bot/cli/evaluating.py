@@ -46,8 +46,12 @@ def evaluate_command(
     asked = read_questions(questions)
     refused = read_questions(unanswerable) if unanswerable else []
     with tempfile.TemporaryDirectory(prefix="qabot-eval-") as scratch:
+        # --threshold overrides whichever threshold is in force (the re-ranker has its own).
         settings = core_settings(
-            knowledge_dir=corpus, index_dir=index_dir or Path(scratch), threshold=threshold
+            knowledge_dir=corpus,
+            index_dir=index_dir or Path(scratch),
+            threshold=threshold,
+            rerank_threshold=threshold,
         )
         report = evaluate(open_knowledge_base(settings), asked, refused)
     if as_json:

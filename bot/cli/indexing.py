@@ -30,12 +30,13 @@ def index(knowledge_dir: Path | None, index_dir: Path | None, full: bool) -> Non
     from tqdm import tqdm
 
     from bot.core.indexer import build_index
-    from bot.wiring import open_embedder
+    from bot.wiring import open_embedder, open_reranker
 
     settings = core_settings(knowledge_dir=knowledge_dir, index_dir=index_dir)
     if not settings.knowledge_dir.is_dir():  # before the model loads: a typo should cost nothing
         raise KnowledgeDirMissing(settings.knowledge_dir)
     embedder = open_embedder(settings)
+    reranker = open_reranker(settings)  # None unless QABOT_RERANK_MODEL is set
     shown = {"stage": ""}
     # Shown from the start: reading and chunking a big knowledge base takes a while before any embedding.
     with tqdm(total=0, unit="", desc="reading", disable=None) as bar:
@@ -57,6 +58,7 @@ def index(knowledge_dir: Path | None, index_dir: Path | None, full: bool) -> Non
             full=full,
             progress=progress,
             max_article_bytes=settings.max_article_bytes,
+            reranker=reranker,
         )
     finish_build(report)
 
