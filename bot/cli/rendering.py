@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from bot.core.answer import Answer
+from bot.display import one_line
 
 
 def format_answer(answer: Answer, as_json: bool) -> str:
@@ -34,15 +35,6 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         ],
         "suggestions": list(answer.suggestions),
     }
-
-
-def one_line(text: str) -> str:
-    """Text from the knowledge folder (file names, titles) kept on one terminal line: a newline or an
-    escape sequence in a file name is shown escaped rather than splitting or recolouring the output."""
-    return "".join(
-        char if char.isprintable() or char == " " else char.encode("unicode_escape").decode("ascii")
-        for char in text
-    )
 
 
 def render_answer(answer: Answer) -> str:

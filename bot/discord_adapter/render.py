@@ -9,6 +9,7 @@ import discord
 from bot.core.answer import Answer
 from bot.core.indexer import BuildReport
 from bot.core.service import Article
+from bot.display import one_line
 from bot.storage import Stats
 
 # Discord's limits (https://discord.com/developers/docs/resources/message#embed-object-embed-limits).
@@ -37,14 +38,6 @@ def trim(text: str, limit: int) -> str:
     if cut.count("```") % 2:  # never leave a code block open: the rest of the embed would render as code
         cut = cut[: cut.rfind("```")].rstrip()
     return cut + ELLIPSIS
-
-
-def one_line(text: str) -> str:
-    """A file name or title on one line: control characters (a newline in a file name) shown escaped."""
-    return "".join(
-        char if char.isprintable() or char == " " else char.encode("unicode_escape").decode("ascii")
-        for char in text
-    )
 
 
 def code(text: str) -> str:
