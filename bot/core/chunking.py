@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+from bot.core.anchors import section_url, split_heading_id
 from bot.core.documents import Document
 
 TokenCounter = Callable[[str], int]
@@ -104,6 +105,7 @@ class ViewScores:
 class Section:
     headings: tuple[str, ...]
     blocks: tuple[str, ...]
+    anchor: str | None = None  # the innermost heading's `{#id}` that has one (see anchors.py)
 
 
 def split_sentences(text: str) -> list[str]:
@@ -155,7 +157,7 @@ def passage_sentences(text: str) -> list[str]:
 def split_sections(document: Document) -> list[Section]:
     """Group the body's blocks (paragraphs, lists, code) under the heading path they sit in."""
     sections: list[Section] = []
-    stack: list[tuple[int, str]] = []
+    stack: list[tuple[int, str, str | None]] = []
     blocks: list[str] = []
     current: list[str] = []
     in_fence = False
@@ -168,7 +170,9 @@ def split_sections(document: Document) -> list[Section]:
     def close_section() -> None:
         close_block()
         if blocks:
-            sections.append(Section(tuple(h for _, h in stack), tuple(blocks)))
+            anchors = [anchor for _, _, anchor in stack if anchor]
+            headings = tuple(h for _, h, _ in stack)
+            sections.append(Section(headings, tuple(blocks), anchors[-1] if anchors else None))
         blocks.clear()
 
     for line in document.body.splitlines():
@@ -179,8 +183,9 @@ def split_sections(document: Document) -> list[Section]:
         heading = None if in_fence else HEADING.match(line)
         if heading:
             close_section()
-            level, text = len(heading.group(1)), heading.group(2).strip()
-            stack[:] = [(lvl, h) for lvl, h in stack if lvl < level] + [(level, text)]
+            level = len(heading.group(1))
+            text, anchor = split_heading_id(heading.group(2).strip())
+            stack[:] = [entry for entry in stack if entry[0] < level] + [(level, text, anchor)]
         elif not line.strip() and not in_fence:
             close_block()
         else:
@@ -201,6 +206,7 @@ def chunk_document(document: Document, count_tokens: TokenCounter, max_tokens: i
     seen_ids: set[str] = set()
     for section in split_sections(document):
         name = section_name(section.headings, document.title)
+        url = section_url(document.url, section.anchor)
         title, name = fit_heading(document.title, name, count_tokens, max_tokens // 2)
         prefix = SECTION_SEPARATOR.join(p for p in (title, name) if p)
         # The heading path is embedded with each passage, so it spends part of the budget.
@@ -208,7 +214,7 @@ def chunk_document(document: Document, count_tokens: TokenCounter, max_tokens: i
         for text in pack_blocks(section.blocks, count_tokens, budget):
             ordinal = len(passages)
             passage_id = passage_key(document.path, name, text, seen_ids)
-            passages.append(Passage(passage_id, document.path, title, name, text, document.url, ordinal))
+            passages.append(Passage(passage_id, document.path, title, name, text, url, ordinal))
     return passages
 
 

@@ -1,7 +1,8 @@
 """Knowledge files -> Documents.
 
-Markdown, text and reStructuredText may start with YAML front matter; HTML gives its title and links
-through its own tags. Every body is normalised to Markdown-style `#` headings so chunking has one format.
+Markdown, MDX, text and reStructuredText may start with YAML front matter; HTML gives its title and links
+through its own tags; PDF and notebooks are read by bot.core.formats. Every body is normalised to
+Markdown-style `#` headings (with `{#anchor}`s where the format has them) so chunking has one format.
 """
 
 from __future__ import annotations
@@ -13,6 +14,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.core.anchors import split_heading_id
+from bot.core.formats import FormatError
+from bot.core.formats.html import parse_html
+from bot.core.formats.mdx import mdx_to_markdown
+from bot.core.formats.notebook import parse_notebook
+from bot.core.formats.pdf import parse_pdf
 from bot.core.front_matter import FrontMatterError, split_front_matter
 from bot.core.knowledge_files import (
     DEFAULT_MAX_ARTICLE_BYTES,
@@ -77,21 +84,15 @@ def load_documents(root: Path, max_bytes: int = DEFAULT_MAX_ARTICLE_BYTES) -> Lo
 
 
 def parse_document(relative: str, raw: bytes) -> Document:
-    """Parse one file's bytes; raises InvalidArticle with the reason when it can't be used."""
-    if b"\x00" in raw[:8192]:
-        raise InvalidArticle(relative, "binary file (contains NUL bytes)")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise InvalidArticle(relative, f"not valid UTF-8 (byte {error.start})") from None
+    """Parse one file's bytes; raises InvalidArticle with the reason when it can't be used.
+
+    The format follows the name's suffix (see SUPPORTED_SUFFIXES); PDF is read as bytes, every other
+    format as UTF-8 text."""
     suffix = Path(relative).suffix.lower()
-    if suffix in (".html", ".htm"):
-        title, body, meta = _parse_html(text)
-    else:
-        meta, body = _split_front_matter(relative, text)
-        title = str(meta.get("title") or "").strip()
-        if suffix == ".rst":
-            body = rst_to_markdown_headings(body)
+    try:
+        title, body, meta = _parse_format(relative, suffix, raw)
+    except FormatError as error:
+        raise InvalidArticle(relative, str(error)) from None
     if not body.strip():
         raise InvalidArticle(relative, "empty article (no text after the front matter)")
     title = title or _first_heading(body) or Path(relative).stem.replace("-", " ").replace("_", " ")
@@ -106,42 +107,39 @@ def parse_document(relative: str, raw: bytes) -> Document:
     )
 
 
+def _parse_format(relative: str, suffix: str, raw: bytes) -> tuple[str, str, dict[str, Any]]:
+    if suffix == ".pdf":
+        parsed = parse_pdf(raw)
+        return parsed.title, parsed.body, parsed.meta
+    text = _decode(relative, raw)
+    if suffix in (".html", ".htm"):
+        parsed = parse_html(text)
+        return parsed.title, parsed.body, parsed.meta
+    if suffix == ".ipynb":
+        parsed = parse_notebook(text)
+        return parsed.title, parsed.body, parsed.meta
+    meta, body = _split_front_matter(relative, text)
+    if suffix == ".rst":
+        body = rst_to_markdown_headings(body)
+    elif suffix == ".mdx":
+        body = mdx_to_markdown(body)
+    return str(meta.get("title") or "").strip(), body, meta
+
+
+def _decode(relative: str, raw: bytes) -> str:
+    if b"\x00" in raw[:8192]:
+        raise InvalidArticle(relative, "binary file (contains NUL bytes)")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InvalidArticle(relative, f"not valid UTF-8 (byte {error.start})") from None
+
+
 def _split_front_matter(relative: str, text: str) -> tuple[dict[str, Any], str]:
     try:
         return split_front_matter(text)
     except FrontMatterError as error:
         raise InvalidArticle(relative, f"bad front matter: {error}") from None
-
-
-def _parse_html(text: str) -> tuple[str, str, dict[str, Any]]:
-    from bs4 import BeautifulSoup  # imported here: only HTML articles need it, and it slows start-up
-
-    soup = BeautifulSoup(text, "html.parser")
-    for tag in soup(["script", "style", "nav", "footer", "header", "noscript"]):
-        tag.decompose()
-    meta: dict[str, Any] = {}
-    canonical = soup.find("link", rel="canonical")
-    if canonical and canonical.get("href"):
-        meta["url"] = canonical["href"]
-    keywords = soup.find("meta", attrs={"name": "keywords"})
-    if keywords and keywords.get("content"):
-        meta["tags"] = [k.strip() for k in str(keywords["content"]).split(",") if k.strip()]
-    title = soup.title.get_text(" ", strip=True) if soup.title else ""
-    root = soup.body or soup
-    lines: list[str] = []
-    for element in root.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "blockquote", "td"]):
-        if element.find_parent(["p", "li", "pre", "blockquote", "td"]):
-            continue  # its text is already in the enclosing block
-        content = element.get_text(" ", strip=element.name != "pre")
-        if not content.strip():
-            continue
-        if element.name.startswith("h"):
-            lines.append("#" * int(element.name[1]) + " " + content)
-        elif element.name == "li":
-            lines.append("- " + content)
-        else:
-            lines.append(content)
-    return title, "\n\n".join(lines), meta
 
 
 def rst_to_markdown_headings(body: str) -> str:
@@ -174,7 +172,7 @@ def rst_to_markdown_headings(body: str) -> str:
 def _first_heading(body: str) -> str:
     for line in body.splitlines():
         if line.startswith("#"):
-            return line.lstrip("#").strip()
+            return split_heading_id(line.lstrip("#").strip())[0]
     return ""
 
 

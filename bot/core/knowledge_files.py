@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-SUPPORTED_SUFFIXES = (".md", ".markdown", ".txt", ".rst", ".html", ".htm")
+SUPPORTED_SUFFIXES = (".md", ".markdown", ".mdx", ".txt", ".rst", ".html", ".htm", ".ipynb", ".pdf")
 # Real knowledge bases are a few folders deep; a bound keeps descriptors and recursion in check.
 MAX_FOLDER_DEPTH = 32
 DEFAULT_MAX_ARTICLE_BYTES = 2_000_000

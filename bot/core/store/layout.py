@@ -23,7 +23,7 @@ import re
 # Bump when the files, the chunking or the lexical terms change: an incremental build reuses the
 # previous passages (and word counts) of unchanged articles, and a different version starts from scratch.
 # tests/core/test_index_golden.py fails when chunking or term output changes and this stays the same.
-FORMAT_VERSION = 11
+FORMAT_VERSION = 12
 
 CURRENT_FILE = "CURRENT"
 MANIFEST_FILE = "manifest.json"

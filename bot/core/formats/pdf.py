@@ -1,0 +1,101 @@
+"""PDF -> Markdown: each page's text, with the outline's entries (bookmarks) as headings.
+
+A PDF has no headings of its own; where it has an outline, each entry becomes a heading placed where its
+title appears on its page (at the page's start when the title can't be found), anchored `#page=N`, which
+PDF viewers open at. A damaged or encrypted file raises FormatError; the page count is bounded because
+text extraction costs time per page whatever the file's size.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from typing import Any
+
+from bot.core.formats import FormatError, Parsed
+
+MAX_PAGES = 2000
+MAX_OUTLINE_DEPTH = 6  # Markdown has six heading levels
+MAX_OUTLINE_ENTRIES = 5000
+
+log = logging.getLogger(__name__)
+
+
+def parse_pdf(data: bytes) -> Parsed:
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # it warns about every odd object it repairs
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise FormatError("the PDF is encrypted")
+        if len(reader.pages) > MAX_PAGES:
+            raise FormatError(f"the PDF has {len(reader.pages):,} pages; the limit is {MAX_PAGES:,}")
+        headings = _outline(reader)
+        pages = [page.extract_text() or "" for page in reader.pages]
+        title = _title(reader)
+    except FormatError:
+        raise
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as error:
+        # pypdf raises many kinds on damaged files; none of them is a bug of ours to surface.
+        raise FormatError(f"not a readable PDF ({type(error).__name__}: {str(error)[:120]})") from None
+    body = "\n\n".join(
+        _page_text(number, text, headings.get(number, [])) for number, text in enumerate(pages)
+    )
+    if not body.strip():
+        raise FormatError("the PDF has no text (a scan without a text layer?)")
+    return Parsed(title, body)
+
+
+def _title(reader: Any) -> str:
+    metadata = reader.metadata
+    title = metadata.title if metadata is not None else None
+    return str(title).strip() if title else ""
+
+
+def _outline(reader: Any) -> dict[int, list[tuple[int, str]]]:
+    """Page index -> [(level, title)] of the outline entries that point at it, in the outline's order."""
+    by_page: dict[int, list[tuple[int, str]]] = {}
+    _walk_outline(reader, reader.outline, 1, by_page)
+    return by_page
+
+
+def _walk_outline(
+    reader: Any, entries: list[Any], level: int, by_page: dict[int, list[tuple[int, str]]]
+) -> None:
+    # pypdf gives an entry's children as a list right after it; depth is bounded by Markdown's six levels.
+    for entry in entries:
+        if sum(len(found) for found in by_page.values()) >= MAX_OUTLINE_ENTRIES:
+            return
+        if isinstance(entry, list):
+            if level < MAX_OUTLINE_DEPTH:
+                _walk_outline(reader, entry, level + 1, by_page)
+            continue
+        page = reader.get_destination_page_number(entry)
+        title = " ".join(str(entry.title or "").split())
+        if page is not None and page >= 0 and title:
+            by_page.setdefault(page, []).append((level, title))
+
+
+def _page_text(number: int, text: str, headings: list[tuple[int, str]]) -> str:
+    """The page's text with its outline headings put before the lines that hold their titles (the
+    line is then dropped: the heading says it), else at the page's start."""
+    lines = [_escape_hashes(line) for line in text.splitlines()]
+    inserts: list[tuple[int, str]] = []
+    for level, title in headings:
+        at = next(
+            (i for i, line in enumerate(lines) if " ".join(line.split()).casefold() == title.casefold()), None
+        )
+        if at is not None:
+            lines[at] = ""
+        inserts.append((at or 0, f"{'#' * level} {title} {{#page={number + 1}}}"))
+    # From the last position back, so earlier positions stay valid; at one position, the outline's order.
+    for _, (at, heading) in sorted(enumerate(inserts), key=lambda item: (item[1][0], item[0]), reverse=True):
+        lines[at:at] = ["", heading, ""]
+    return "\n".join(lines)
+
+
+def _escape_hashes(line: str) -> str:
+    """A line of the page's own text that starts with `#` is text, not a heading."""
+    return "\\" + line if line.lstrip().startswith("#") else line
