@@ -174,3 +174,49 @@ class ShardConfigError(ConfigError):
         self.shard_count = shard_count
         self.invalid = invalid  # ids outside 0..shard_count-1 or repeated; all of them without a count
         super().__init__(f"shard ids {shard_ids} can't run with shard count {shard_count}")
+
+
+class SourceError(QABotError):
+    """A knowledge source (a website, a git repository, a file URL) can't be added, fetched or synced."""
+
+
+class SourceRefused(SourceError):
+    """A location is not allowed as a source or as a place to fetch from (scheme, address, name, ...);
+    nothing was fetched from it."""
+
+    def __init__(self, location: str, reason: str) -> None:
+        self.location = location
+        self.reason = reason
+        super().__init__(f"refused {location}: {reason}")
+
+
+class FetchFailed(SourceError):
+    """One fetch failed (HTTP error, timeout, too big, wrong type); the last good copy is kept."""
+
+    def __init__(self, url: str, reason: str, status: int | None = None) -> None:
+        self.url = url
+        self.reason = reason
+        self.status = status  # the HTTP status when the server answered with an error
+        super().__init__(f"could not fetch {url}: {reason}")
+
+
+class SyncFailed(SourceError):
+    """A whole source could not be synced (robots.txt or the repository unreachable); its pages as
+    they were are kept, and so is the index."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name
+        self.reason = reason
+        super().__init__(f"source {name} was not synced: {reason}; its last good copy is kept")
+
+
+class UnknownSource(SourceError):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"there is no source named {name!r}; `qabot source list` shows them")
+
+
+class SourceExists(SourceError):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"a source named {name!r} exists already; remove it first or pick another name")

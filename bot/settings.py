@@ -119,3 +119,27 @@ class DiscordSettings(BaseSettings):
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         return _split_ids(value)
+
+
+class SourcesSettings(BaseSettings):
+    """Where knowledge sources are kept and how politely and safely they are fetched."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="QABOT_", env_file=".env", extra="ignore", env_ignore_empty=True, allow_inf_nan=False
+    )
+
+    # The source list (sources.json) and each source's sync state (ETags, the repository's bare clone).
+    sources_dir: Path = Path("data/sources")
+    # Loopback and private addresses are refused so that a moderator can't make the bot read internal
+    # services; turn this on only for a docs server on your own network (the tests' server is on 127.0.0.1).
+    sources_allow_private: bool = False
+    sources_max_pages: int = Field(default=500, ge=1)
+    # A response longer than this is cut off and its page skipped; PDFs are the big ones.
+    sources_max_page_bytes: int = Field(default=5_000_000, ge=1024)
+    # Seconds between two requests to a site, and requests in flight at once: a docs site is someone
+    # else's server.
+    sources_request_interval: float = Field(default=0.5, ge=0)
+    sources_concurrency: int = Field(default=2, ge=1, le=8)
+    sources_timeout_seconds: float = Field(default=20.0, gt=0)
+    # The bot syncs every source this often; 0 turns the schedule off (`/kb source sync` still works).
+    sync_interval_minutes: int = Field(default=0, ge=0)

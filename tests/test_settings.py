@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from bot.settings import CoreSettings, DiscordSettings
+from bot.settings import CoreSettings, DiscordSettings, SourcesSettings
 
 EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
 
@@ -22,7 +22,7 @@ def env_names(settings_class) -> set[str]:
 
 def test_env_example_lists_every_setting_and_nothing_else():
     listed = set(re.findall(r"^([A-Z_]+)=", EXAMPLE.read_text(), re.M))
-    assert listed == env_names(CoreSettings) | env_names(DiscordSettings)
+    assert listed == env_names(CoreSettings) | env_names(DiscordSettings) | env_names(SourcesSettings)
 
 
 def test_every_example_setting_has_a_comment_above_it():

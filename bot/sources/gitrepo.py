@@ -1,0 +1,189 @@
+"""Git repositories: fetched into a bare clone with the real `git`, files read straight from its objects.
+
+There is no checkout: files are read with `git cat-file` from the fetched commit, so nothing in the
+repository (a symbolic link to /etc/passwd, a hook, a filter in .gitattributes) ever acts on this machine.
+Only http(s) remotes (or, from the command line, a local repository) are allowed: git runs with its
+protocol allow-list set to those, redirects off, no terminal prompt and no system or user config, so
+`ext::` and other transports can't run commands. A file is re-read only when its blob id changed since the
+last sync, and its citation URL is the file at the commit it was read at on the web host, when the
+remote is a host whose URL layout is known.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from urllib.parse import quote, urlsplit
+
+from bot.core.documents import parse_document
+from bot.core.knowledge_files import SUPPORTED_SUFFIXES
+from bot.errors import InvalidArticle, SourceRefused, SyncFailed
+from bot.sources.addresses import resolve
+from bot.sources.pages import article_name, article_text, unique_name
+from bot.sources.policy import FetchPolicy
+from bot.sources.registry import Source
+from bot.sources.state import PageState, SyncState
+from bot.sources.website import Outcome, write_if_changed
+
+REGULAR_FILE_MODES = ("100644", "100755")  # not links (120000) or submodules (160000)
+# Where a file at a commit is shown, per web host.
+BLOB_URLS = {
+    "github.com": "https://github.com/{repo}/blob/{commit}/{path}",
+    "gitlab.com": "https://gitlab.com/{repo}/-/blob/{commit}/{path}",
+    "codeberg.org": "https://codeberg.org/{repo}/src/commit/{commit}/{path}",
+    "bitbucket.org": "https://bitbucket.org/{repo}/src/{commit}/{path}",
+}
+SLUGGED = (".md", ".markdown", ".mdx", ".ipynb")  # rendered by the host, headings anchored by slug
+
+
+@dataclass(frozen=True)
+class TreeFile:
+    path: str  # in the repository
+    blob: str
+    size: int
+
+
+class Git:
+    """`git` run on one bare clone with a fixed, safe environment."""
+
+    def __init__(self, clone: Path, local: bool, timeout: float) -> None:
+        self.clone = clone
+        self.timeout = timeout
+        self.env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(clone.parent),  # no user config
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_TERMINAL_PROMPT": "0",
+            "GIT_ALLOW_PROTOCOL": "file" if local else "http:https",
+            "LC_ALL": "C",
+        }
+
+    def run(self, *args: str, name: str) -> bytes:
+        command = ["git", "-c", "http.followRedirects=false", "-c", "core.hooksPath=/dev/null", *args]
+        try:
+            done = subprocess.run(
+                command, cwd=self.clone, env=self.env, capture_output=True, timeout=self.timeout, check=False
+            )
+        except subprocess.TimeoutExpired:
+            raise SyncFailed(name, f"git {args[0]} took longer than {self.timeout:.0f} s") from None
+        except FileNotFoundError:
+            raise SyncFailed(name, "git is not installed") from None
+        if done.returncode != 0:
+            message = " ".join(done.stderr.decode("utf-8", "replace").split())[:300]
+            raise SyncFailed(name, f"git {args[0]} failed: {message or done.returncode}")
+        return done.stdout
+
+
+def fetch_commit(source: Source, clone: Path, policy: FetchPolicy) -> tuple[Git, str]:
+    """Fetch the branch's latest commit into the bare clone (made on first use); returns its id."""
+    if not source.is_local:
+        resolve(source.location, policy.allow_private)  # the host's addresses, checked like any fetch
+    clone.mkdir(parents=True, exist_ok=True)
+    git = Git(clone, source.is_local, max(policy.timeout, 60.0) * 5)
+    if not (clone / "HEAD").exists():
+        git.run("init", "--bare", "--quiet", ".", name=source.name)
+    ref = source.branch or "HEAD"
+    git.run("fetch", "--depth", "1", "--no-tags", "--quiet", "--", source.location, ref, name=source.name)
+    commit = git.run("rev-parse", "FETCH_HEAD^{commit}", name=source.name).decode().strip()
+    return git, commit
+
+
+def tree_files(git: Git, commit: str, source: Source) -> list[TreeFile]:
+    """The repository's article files below the source's folder that its globs keep, largest last."""
+    folder = source.folder.strip("/")
+    args = ["ls-tree", "-r", "-l", "-z", "--full-tree", commit]
+    listing = git.run(*args, *(["--", folder] if folder else []), name=source.name)
+    files = []
+    for entry in listing.split(b"\0"):
+        if not entry:
+            continue
+        meta, _, raw_path = entry.partition(b"\t")
+        mode, kind, blob, size = meta.decode().split()
+        path = raw_path.decode("utf-8", "replace")
+        if kind != "blob" or mode not in REGULAR_FILE_MODES or not _wanted(path, folder, source):
+            continue
+        files.append(TreeFile(path, blob, int(size) if size.isdigit() else 0))
+    return files
+
+
+def _wanted(path: str, folder: str, source: Source) -> bool:
+    if PurePosixPath(path).suffix.lower() not in SUPPORTED_SUFFIXES:
+        return False
+    relative = path[len(folder) + 1 :] if folder else path
+    if source.include and not any(fnmatch.fnmatch(relative, glob) for glob in source.include):
+        return False
+    return not any(fnmatch.fnmatch(relative, glob) for glob in source.exclude)
+
+
+def blob_url(location: str, commit: str, path: str) -> str | None:
+    """The web page of `path` at `commit`, for a remote on a host in BLOB_URLS; else None."""
+    parts = urlsplit(location)
+    template = BLOB_URLS.get(parts.hostname or "")
+    if parts.scheme not in ("http", "https") or template is None:
+        return None
+    repo = parts.path.strip("/").removesuffix(".git")
+    return template.format(repo=repo, commit=commit, path=quote(path))
+
+
+def sync_repository(
+    source: Source,
+    folder: Path,
+    state: SyncState,
+    clone: Path,
+    policy: FetchPolicy,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[list[Outcome], list[str]]:
+    """Read the changed files of the branch's latest commit into articles; returns each file's outcome."""
+    git, commit = fetch_commit(source, clone, policy)
+    files = tree_files(git, commit, source)
+    notes = []
+    if len(files) > policy.max_pages:
+        notes.append(f"stopped at {policy.max_pages} files (QABOT_SOURCES_MAX_PAGES); the rest were not read")
+        files = files[: policy.max_pages]
+    taken = state.taken_files()
+    outcomes = []
+    for done, file in enumerate(files, 1):
+        outcomes.append(_read_file(git, source, folder, state, commit, file, taken, policy))
+        if progress:
+            progress(done, len(files))
+    state.commit = commit
+    return outcomes, notes
+
+
+def _read_file(
+    git: Git,
+    source: Source,
+    folder: Path,
+    state: SyncState,
+    commit: str,
+    file: TreeFile,
+    taken: set[str],
+    policy: FetchPolicy,
+) -> Outcome:
+    previous = state.pages.get(file.path)
+    if previous is not None and previous.blob == file.blob:
+        return Outcome(file.path, "unchanged")
+    if file.size > policy.max_page_bytes:
+        return Outcome(file.path, "failed", f"{file.size:,} bytes; the limit is {policy.max_page_bytes:,}")
+    try:
+        data = git.run("cat-file", "blob", file.blob, name=source.name)
+        document = parse_document(file.path, data)
+    except (InvalidArticle, SyncFailed) as error:
+        return Outcome(file.path, "failed", getattr(error, "reason", str(error)))
+    relative = file.path[len(source.folder.strip("/")) + 1 :] if source.folder.strip("/") else file.path
+    name = previous.file if previous else unique_name(article_name(relative), file.path, taken)
+    taken.add(name)
+    slugged = PurePosixPath(file.path).suffix.lower() in SLUGGED
+    url = blob_url(source.location, commit, file.path)
+    try:
+        changed = write_if_changed(
+            folder, name, article_text(document, url, source.name, slug_anchors=slugged)
+        )
+    except SourceRefused as error:
+        return Outcome(file.path, "failed", error.reason)
+    state.pages[file.path] = PageState(name, blob=file.blob)
+    return Outcome(file.path, "written" if changed else "unchanged")

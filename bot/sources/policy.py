@@ -1,0 +1,19 @@
+"""How sources are fetched: the limits and the politeness, decided by an entry point from the settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+USER_AGENT = "qabot-sources/1.0 (+https://github.com/; a Discord Q&A bot indexing documentation)"
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    allow_private: bool = False  # loopback and private ranges (never link-local, multicast or reserved)
+    max_pages: int = 500
+    max_page_bytes: int = 5_000_000
+    request_interval: float = 0.5  # seconds between two requests to a site
+    concurrency: int = 2
+    timeout: float = 20.0
+    max_redirects: int = 5
+    user_agent: str = USER_AGENT

@@ -1,0 +1,185 @@
+"""Adding, listing, removing and syncing sources: the one implementation behind `qabot source` and
+`/kb source`. The adapters hand in names and locations and turn the reports into words.
+
+A sync runs source by source (a lock file keeps two processes from syncing at once), writes what
+changed under `knowledge/sources/<name>/`, removes what is gone, saves the source's state, and then
+the caller's reindex builds one new index generation, swapped in atomically, re-embedding only new text.
+A source that can't be synced at all keeps its articles as they were and is reported; the others go on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.core.files import file_lock
+from bot.core.indexer import BuildReport
+from bot.errors import SourceError, SyncFailed
+from bot.sources.gitrepo import sync_repository
+from bot.sources.http import Fetcher
+from bot.sources.pages import remove_article, remove_folder, source_folder
+from bot.sources.policy import FetchPolicy
+from bot.sources.registry import Kind, Registry, Source, check_location, check_name, guess_kind
+from bot.sources.state import SyncState
+from bot.sources.website import Outcome, Pages, kept_urls, sync_file, sync_website
+
+log = logging.getLogger(__name__)
+
+LOCK_FILE = ".sync.lock"
+# progress(source name, done, total)
+SyncProgress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    name: str
+    written: tuple[str, ...] = ()  # pages or files new or changed since the last sync
+    unchanged: int = 0
+    removed: tuple[str, ...] = ()
+    failed: tuple[tuple[str, str], ...] = ()  # (URL or path, reason); their last good copies are kept
+    notes: tuple[str, ...] = ()
+    requests: int = 0
+    seconds: float = 0.0
+    error: str | None = None  # the whole source failed; nothing of it changed
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.written or self.removed)
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    reports: tuple[SyncReport, ...]
+    build: BuildReport | None = None  # None when no source changed anything
+    seconds: float = 0.0
+
+
+@dataclass
+class SourceService:
+    sources_dir: Path
+    knowledge_dir: Path
+    policy: FetchPolicy = field(default_factory=FetchPolicy)
+
+    def registry(self) -> Registry:
+        return Registry.load(self.sources_dir)
+
+    def list(self) -> list[Source]:
+        return sorted(self.registry().sources.values(), key=lambda s: s.name)
+
+    def add(
+        self,
+        name: str,
+        location: str,
+        *,
+        include: tuple[str, ...] = (),
+        exclude: tuple[str, ...] = (),
+        kind: Kind | None = None,
+        branch: str = "",
+        folder: str = "",
+        local_allowed: bool = False,
+    ) -> Source:
+        """Check and register a source (nothing is fetched until it is synced)."""
+        check_name(name)
+        kind = kind or guess_kind(location)
+        location = check_location(kind, location.strip(), local_allowed)
+        source = Source(name, kind, location, tuple(include), tuple(exclude), branch, folder.strip("/"))
+        with self._locked():
+            registry = self.registry()
+            registry.add(source)
+            registry.save()
+        return source
+
+    def remove(self, name: str) -> Source:
+        """Forget a source and delete its articles and state; the caller reindexes."""
+        with self._locked():
+            registry = self.registry()
+            source = registry.get(name)
+            del registry.sources[name]
+            registry.save()
+            remove_folder(source_folder(self.knowledge_dir, name))
+            shutil.rmtree(self.sources_dir / name, ignore_errors=True)
+        return source
+
+    def sync(self, names: list[str] | None = None, progress: SyncProgress | None = None) -> list[SyncReport]:
+        """Sync the named sources (all when None); writes articles, never the index."""
+        registry = self.registry()
+        chosen = [registry.get(name) for name in names] if names else list(registry.sources.values())
+        with self._locked():
+            return [self._sync_one(source, progress) for source in chosen]
+
+    def sync_and_reindex(
+        self,
+        reindex: Callable[[], BuildReport],
+        names: list[str] | None = None,
+        progress: SyncProgress | None = None,
+    ) -> SyncResult:
+        """Sync, then build one new index generation when any source changed (questions keep the old
+        one until the build swaps it in)."""
+        started = time.perf_counter()
+        reports = self.sync(names, progress)
+        build = reindex() if any(report.changed for report in reports) else None
+        return SyncResult(tuple(reports), build, time.perf_counter() - started)
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.sources_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            with file_lock(self.sources_dir / LOCK_FILE, wait=False):
+                yield
+        except BlockingIOError:
+            raise SyncFailed("(all)", "another sync is running") from None
+
+    def _sync_one(self, source: Source, progress: SyncProgress | None) -> SyncReport:
+        started = time.perf_counter()
+        state_dir = self.sources_dir / source.name
+        state = SyncState.load(state_dir)
+        folder = source_folder(self.knowledge_dir, source.name)
+        folder.mkdir(parents=True, exist_ok=True)
+        fetcher = Fetcher(self.policy)
+        report_progress = (lambda done, total: progress(source.name, done, total)) if progress else None
+        try:
+            outcomes, notes = self._fetch(source, folder, state, state_dir, fetcher, report_progress)
+        except SourceError as error:
+            log.warning("source %s not synced: %s", source.name, error)
+            return SyncReport(
+                source.name,
+                requests=fetcher.requests,
+                seconds=time.perf_counter() - started,
+                error=getattr(error, "reason", str(error)),
+            )
+        finally:
+            fetcher.close()
+        removed = self._remove_missing(folder, state, kept_urls(outcomes))
+        state.save(state_dir)
+        return SyncReport(
+            source.name,
+            written=tuple(o.url for o in outcomes if o.status == "written"),
+            unchanged=sum(1 for o in outcomes if o.status == "unchanged"),
+            removed=tuple(removed),
+            failed=tuple((o.url, o.reason) for o in outcomes if o.status == "failed"),
+            notes=tuple(notes),
+            requests=fetcher.requests,
+            seconds=time.perf_counter() - started,
+        )
+
+    def _fetch(self, source, folder, state, state_dir, fetcher, progress) -> tuple[list[Outcome], list[str]]:  # type: ignore[no-untyped-def]
+        if source.kind == "git":
+            return sync_repository(source, folder, state, state_dir / "repo.git", self.policy, progress)
+        pages = Pages(source, folder, state, fetcher, progress=progress)
+        if source.kind == "file":
+            return sync_file(pages)
+        return sync_website(pages, self.policy.max_pages, self.policy.concurrency)
+
+    @staticmethod
+    def _remove_missing(folder: Path, state: SyncState, kept: set[str]) -> list[str]:
+        """Delete the articles of pages that are gone or no longer listed."""
+        removed = []
+        for key in sorted(set(state.pages) - kept):
+            remove_article(folder, state.pages.pop(key).file)
+            removed.append(key)
+        return removed

@@ -1,0 +1,281 @@
+"""Websites and file URLs: which pages to fetch (sitemap, else a crawl under the URL's prefix, robots.txt
+obeyed, include/exclude globs, a page limit) and each page fetched, converted and written.
+
+Pages are fetched a few at a time (FetchPolicy.concurrency), spaced by the fetcher. A page the server
+says is unchanged (ETag / Last-Modified) is not downloaded again; one that fails keeps its last good
+copy; one that is gone (404, 410) or no longer listed is removed.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit, urlunsplit
+
+from bot.errors import FetchFailed, InvalidArticle, SourceRefused, SyncFailed
+from bot.sources.fetched import (
+    FILE_TYPES,
+    PAGE_TYPES,
+    SITEMAP_TYPES,
+    normalise,
+    page_links,
+    response_document,
+)
+from bot.sources.http import Fetcher, same_origin
+from bot.sources.pages import article_name, article_text, unique_name, write_article
+from bot.sources.registry import Source
+from bot.sources.state import PageState, SyncState
+
+log = logging.getLogger(__name__)
+
+ROBOTS_AGENT = "qabot-sources"
+MAX_CHILD_SITEMAPS = 20
+GONE = (404, 410)
+
+# progress(done, total): pages handled so far, of those known so far.
+PageProgress = Callable[[int, int], None]
+
+
+@dataclass
+class Outcome:
+    url: str
+    # "written", "unchanged", "failed" (last good copy kept), "gone" (removed), "skipped" (links only)
+    status: str
+    reason: str = ""
+    links: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Pages:
+    """One sync's page handling: fetch, convert, write, remember. Thread-safe."""
+
+    source: Source
+    folder: Path
+    state: SyncState
+    fetcher: Fetcher
+    accept: frozenset[str] = PAGE_TYPES
+    progress: PageProgress | None = None
+    done: int = 0
+    known: int = 0
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._taken = self.state.taken_files()
+
+    def fetch(self, url: str, relative: str, keep: bool = True) -> Outcome:
+        """Fetch, convert and write one page; `keep` False only reads its links (a crawl's start page
+        that the globs leave out)."""
+        try:
+            return self._fetch(url, relative) if keep else self._links_only(url)
+        finally:
+            with self._lock:
+                self.done += 1
+                if self.progress:
+                    self.progress(self.done, max(self.known, self.done))
+
+    def _links_only(self, url: str) -> Outcome:
+        try:
+            return Outcome(url, "skipped", links=page_links(self.fetcher.get(url, self.accept)))
+        except (FetchFailed, SourceRefused) as error:
+            return Outcome(url, "failed", error.reason)
+
+    def _fetch(self, url: str, relative: str) -> Outcome:
+        previous = self.state.pages.get(url)
+        try:
+            response = self.fetcher.get(
+                url, self.accept, previous and previous.etag, previous and previous.last_modified
+            )
+        except FetchFailed as error:
+            return Outcome(url, "gone" if error.status in GONE else "failed", error.reason)
+        except SourceRefused as error:
+            return Outcome(url, "failed", error.reason)
+        if response.not_modified and previous is not None:
+            return Outcome(url, "unchanged", links=previous.links)
+        try:
+            document = response_document(response)
+        except InvalidArticle as error:
+            return Outcome(url, "failed", error.reason)
+        links = page_links(response)
+        with self._lock:
+            name = previous.file if previous else unique_name(article_name(relative), url, self._taken)
+            self._taken.add(name)
+        changed = write_if_changed(self.folder, name, article_text(document, response.url, self.source.name))
+        with self._lock:
+            self.state.pages[url] = PageState(name, response.etag, response.last_modified, links)
+        return Outcome(url, "written" if changed else "unchanged", links=links)
+
+
+def write_if_changed(folder: Path, name: str, text: str) -> bool:
+    """Write the article unless the file already holds exactly this text (a server without validators
+    sends the same page again: rewriting it would be harmless, but the report should say unchanged)."""
+    path = folder / name
+    try:
+        if path.is_file() and not path.is_symlink() and path.read_text(encoding="utf-8") == text:
+            return False
+    except (OSError, UnicodeDecodeError):
+        pass
+    write_article(folder, name, text)
+    return True
+
+
+def site_prefix(start: str) -> str:
+    """What a crawl stays under: the start URL's folder (`/docs/` for `/docs/index.html` and `/docs`)."""
+    parts = urlsplit(start)
+    path = parts.path or "/"
+    if not path.endswith("/"):
+        last = PurePosixPath(path).name
+        path = path[: -len(last)] if "." in last else path + "/"
+    return urlunsplit((parts.scheme, parts.netloc.lower(), path, "", ""))
+
+
+class Rules:
+    """robots.txt, the prefix and the source's globs: which URLs may be fetched and indexed."""
+
+    def __init__(self, source: Source, prefix: str, robots: object | None) -> None:
+        self.source = source
+        self.prefix = prefix
+        self.robots = robots
+
+    def relative(self, url: str) -> str:
+        return url[len(self.prefix) :]
+
+    def may_fetch(self, url: str) -> bool:
+        """Under the prefix and allowed by robots.txt."""
+        if not url.startswith(self.prefix):
+            return False
+        return self.robots is None or bool(self.robots.can_fetch(url, ROBOTS_AGENT))  # type: ignore[attr-defined]
+
+    def allowed(self, url: str) -> bool:
+        """May be fetched, and the globs keep it."""
+        if not self.may_fetch(url):
+            return False
+        relative = self.relative(url)
+        if self.source.include and not any(fnmatch.fnmatch(relative, g) for g in self.source.include):
+            return False
+        return not any(fnmatch.fnmatch(relative, glob) for glob in self.source.exclude)
+
+
+def load_robots(fetcher: Fetcher, start: str, name: str) -> object | None:
+    """The site's robots.txt rules (None: there is none, everything is allowed). A server error means
+    the rules are unknown, and RFC 9309 says to fetch nothing then."""
+    from protego import Protego
+
+    parts = urlsplit(start)
+    url = urlunsplit((parts.scheme, parts.netloc, "/robots.txt", "", ""))
+    try:
+        response = fetcher.get(url, ())
+    except FetchFailed as error:
+        if error.status is not None and 400 <= error.status < 500:
+            return None
+        raise SyncFailed(
+            name, f"robots.txt could not be read ({error.reason}), so nothing was fetched"
+        ) from None
+    return Protego.parse(response.body.decode("utf-8", "replace"))
+
+
+def sitemap_urls(fetcher: Fetcher, start: str, prefix: str, robots: object | None) -> list[str] | None:
+    """The pages the site's sitemap lists (following a sitemap index one level), None without one."""
+    parts = urlsplit(start)
+    origin = urlunsplit((parts.scheme, parts.netloc, "/", "", ""))
+    candidates = [str(u) for u in (robots.sitemaps if robots is not None else ())]  # type: ignore[attr-defined]
+    candidates = [u for u in candidates if same_origin(u, start)]
+    candidates += [prefix + "sitemap.xml", origin + "sitemap.xml"]
+    for candidate in dict.fromkeys(candidates):
+        try:
+            locations, is_index = _sitemap(fetcher, candidate)
+        except (FetchFailed, SourceRefused):
+            continue
+        if is_index:
+            children = [u for u in locations if same_origin(u, start)][:MAX_CHILD_SITEMAPS]
+            locations = [page for child in children for page in _child_sitemap(fetcher, child)]
+        return [url for url in (normalise(u) for u in locations) if url]
+    return None
+
+
+def _child_sitemap(fetcher: Fetcher, url: str) -> list[str]:
+    try:
+        return _sitemap(fetcher, url)[0]
+    except (FetchFailed, SourceRefused) as error:
+        log.warning("skipping sitemap %s: %s", url, error)
+        return []
+
+
+def _sitemap(fetcher: Fetcher, url: str) -> tuple[list[str], bool]:
+    from lxml import etree
+
+    response = fetcher.get(url, SITEMAP_TYPES)
+    # No entities, no DTDs, no network: a sitemap is someone else's XML.
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    try:
+        root = etree.fromstring(response.body, parser)
+    except etree.XMLSyntaxError as error:
+        raise FetchFailed(url, f"not a sitemap ({error})") from None
+    if root is None:
+        raise FetchFailed(url, "not a sitemap (empty)")
+    locations = [" ".join(element.text.split()) for element in root.iter("{*}loc") if element.text]
+    return locations, etree.QName(root).localname == "sitemapindex"
+
+
+def sync_website(pages: Pages, max_pages: int, concurrency: int) -> tuple[list[Outcome], list[str]]:
+    """Fetch the site's pages; returns every page's outcome and notes (a limit reached)."""
+    start = normalise(pages.source.location) or pages.source.location
+    prefix = site_prefix(start)
+    robots = load_robots(pages.fetcher, start, pages.source.name)
+    rules = Rules(pages.source, prefix, robots)
+    listed = sitemap_urls(pages.fetcher, start, prefix, robots)
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        if listed is not None:
+            wanted = [url for url in dict.fromkeys(listed) if rules.allowed(url)]
+            pages.known = min(len(wanted), max_pages)
+            outcomes = list(pool.map(lambda url: pages.fetch(url, rules.relative(url)), wanted[:max_pages]))
+            notes = [_limit_note(max_pages)] if len(wanted) > max_pages else []
+            return outcomes, notes
+        return crawl(pages, rules, start, pool, max_pages)
+
+
+def crawl(
+    pages: Pages, rules: Rules, start: str, pool: ThreadPoolExecutor, max_pages: int
+) -> tuple[list[Outcome], list[str]]:
+    """Breadth first from `start`, following links that stay under the prefix and are allowed."""
+    if not rules.may_fetch(start):
+        return [], [f"robots.txt forbids {start}; nothing was fetched"]
+    seen = {start}
+    frontier = [start]
+    outcomes: list[Outcome] = []
+
+    def visit(url: str) -> Outcome:
+        # The start page is read for its links even when the globs leave it out of the index.
+        return pages.fetch(url, rules.relative(url), keep=rules.allowed(url))
+
+    while frontier and len(outcomes) < max_pages:
+        batch, frontier = frontier[: max_pages - len(outcomes)], frontier[max_pages - len(outcomes) :]
+        pages.known += len(batch)
+        for outcome in pool.map(visit, batch):
+            outcomes.append(outcome)
+            for link in outcome.links:
+                if link not in seen and rules.allowed(link):
+                    seen.add(link)
+                    frontier.append(link)
+    return outcomes, [_limit_note(max_pages)] if frontier else []
+
+
+def _limit_note(max_pages: int) -> str:
+    return f"stopped at {max_pages} pages (QABOT_SOURCES_MAX_PAGES); the rest were not fetched"
+
+
+def sync_file(pages: Pages) -> tuple[list[Outcome], list[str]]:
+    """A single file URL: one page, named after the file."""
+    url = pages.source.location
+    pages.accept = FILE_TYPES
+    pages.known = 1
+    return [pages.fetch(url, PurePosixPath(urlsplit(url).path).name)], []
+
+
+def kept_urls(outcomes: Iterable[Outcome]) -> set[str]:
+    """The pages whose articles stay: fetched now, unchanged, or failed (their last good copy)."""
+    return {outcome.url for outcome in outcomes if outcome.status in ("written", "unchanged", "failed")}
