@@ -16,7 +16,9 @@ from bot.core.indexer import BuildReport
 from bot.core.service import KnowledgeBase
 from bot.core.store import current_generation, read_manifest
 from bot.errors import IndexError_
-from bot.settings import CoreSettings
+from bot.settings import CoreSettings, SourcesSettings
+from bot.sources.policy import FetchPolicy
+from bot.sources.service import SourceService
 
 log = logging.getLogger(__name__)
 
@@ -96,3 +98,19 @@ def open_knowledge_base(
     current_generation(settings.index_dir)  # a bad CURRENT or --index is reported before the model loads
     kb = knowledge_base(settings, embedder, reranker)
     return kb, kb.load(build_if_missing=build_if_missing)
+
+
+def fetch_policy(settings: SourcesSettings) -> FetchPolicy:
+    return FetchPolicy(
+        allow_private=settings.sources_allow_private,
+        max_pages=settings.sources_max_pages,
+        max_page_bytes=settings.sources_max_page_bytes,
+        request_interval=settings.sources_request_interval,
+        concurrency=settings.sources_concurrency,
+        timeout=settings.sources_timeout_seconds,
+    )
+
+
+def source_service(core: CoreSettings, settings: SourcesSettings) -> SourceService:
+    """The sources, writing their articles into the configured knowledge folder."""
+    return SourceService(settings.sources_dir, core.knowledge_dir, fetch_policy(settings))

@@ -27,14 +27,19 @@ from bot.errors import KnowledgeDirMissing, UnknownArticle, UploadRefused
 @handle_errors
 def index(knowledge_dir: Path | None, index_dir: Path | None, full: bool) -> None:
     """Build or refresh the index from the knowledge directory."""
+    settings = core_settings(knowledge_dir=knowledge_dir, index_dir=index_dir)
+    if not settings.knowledge_dir.is_dir():  # before the model loads: a typo should cost nothing
+        raise KnowledgeDirMissing(settings.knowledge_dir)
+    finish_build(build_with_progress(settings, full))
+
+
+def build_with_progress(settings, full: bool = False):
+    """Build the index (incrementally unless `full`) with a progress bar; returns the BuildReport."""
     from tqdm import tqdm
 
     from bot.core.indexer import build_index
     from bot.wiring import open_embedder, open_reranker
 
-    settings = core_settings(knowledge_dir=knowledge_dir, index_dir=index_dir)
-    if not settings.knowledge_dir.is_dir():  # before the model loads: a typo should cost nothing
-        raise KnowledgeDirMissing(settings.knowledge_dir)
     embedder = open_embedder(settings)
     reranker = open_reranker(settings)  # None unless QABOT_RERANK_MODEL is set
     shown = {"stage": ""}
@@ -51,7 +56,7 @@ def index(knowledge_dir: Path | None, index_dir: Path | None, full: bool) -> Non
             bar.n = done
             bar.refresh()
 
-        report = build_index(
+        return build_index(
             settings.knowledge_dir,
             settings.index_dir,
             embedder,
@@ -60,7 +65,6 @@ def index(knowledge_dir: Path | None, index_dir: Path | None, full: bool) -> Non
             max_article_bytes=settings.max_article_bytes,
             reranker=reranker,
         )
-    finish_build(report)
 
 
 @cli.group(name="kb")
@@ -87,7 +91,9 @@ def kb_add(file: Path, replace: bool, knowledge_dir: Path | None, index_dir: Pat
     data = file.read_bytes()
     # Checked before the model loads, so a refused file costs nothing; checked again when it is added.
     articles.prepare_upload(settings.knowledge_dir, file.name, data, limit, replace)
-    change = articles.add_article(open_knowledge_base(settings), file.name, data, limit=limit, replace=replace)
+    change = articles.add_article(
+        open_knowledge_base(settings), file.name, data, limit=limit, replace=replace
+    )
     finish_build(change.report, f"{'replaced' if change.replaced else 'added'} {one_line(change.path)}; ")
 
 

@@ -72,7 +72,9 @@ def eval_lines(report) -> list[str]:
     lines.append("latency ms " + "  ".join(f"{k} {v:.1f}" for k, v in report.latency_ms.items()))
     lines.append("threshold  answered  refused")
     for point, answered, declined in report.curve:
-        lines.append(f"  {point:.2f}     {answered:.3f}    {'n/a' if declined is None else f'{declined:.3f}'}")
+        lines.append(
+            f"  {point:.2f}     {answered:.3f}    {'n/a' if declined is None else f'{declined:.3f}'}"
+        )
     return lines
 
 
@@ -82,3 +84,28 @@ def summary_line(report) -> str:
         f"{report.articles} articles, {report.passages} passages, {report.embedded} texts embedded, "
         f"{report.reused} reused, {len(report.skipped)} skipped, {report.seconds:.1f} s{state}"
     )
+
+
+def sync_lines(result) -> list[str]:
+    """A sync as lines: each source's counts, its failures (their last good copies kept), its notes,
+    then the index build."""
+    lines = []
+    for report in result.reports:
+        if report.error:
+            lines.append(f"{report.name}: not synced: {one_line(report.error)}; its last good copy is kept")
+            continue
+        lines.append(
+            f"{report.name}: {len(report.written)} written, {report.unchanged} unchanged, "
+            f"{len(report.removed)} removed, {len(report.failed)} failed, {report.requests} requests, "
+            f"{report.seconds:.1f} s"
+        )
+        lines += [
+            f"  failed {one_line(where)}: {one_line(reason)} (last good copy kept)"
+            for where, reason in report.failed
+        ]
+        lines += [f"  note: {one_line(note)}" for note in report.notes]
+    if result.build is None:
+        lines.append("index: nothing changed; index kept")
+    else:
+        lines.append("index: " + summary_line(result.build))
+    return lines

@@ -24,6 +24,7 @@ class PageState:
 class SyncState:
     pages: dict[str, PageState] = field(default_factory=dict)
     commit: str | None = None  # git: the commit last synced
+    redirects: dict[str, str] = field(default_factory=dict)  # a listed URL -> the page it redirects to
 
     @classmethod
     def load(cls, folder: Path) -> SyncState:
@@ -32,7 +33,7 @@ class SyncState:
             return cls()
         raw = json.loads(path.read_text(encoding="utf-8"))
         pages = {key: PageState(**value) for key, value in raw.get("pages", {}).items()}
-        return cls(pages, raw.get("commit"))
+        return cls(pages, raw.get("commit"), dict(raw.get("redirects", {})))
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)

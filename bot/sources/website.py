@@ -26,7 +26,7 @@ from bot.sources.fetched import (
     page_links,
     response_document,
 )
-from bot.sources.http import Fetcher, same_origin
+from bot.sources.http import Fetcher, Response, same_origin
 from bot.sources.pages import article_name, article_text, unique_name, write_article
 from bot.sources.registry import Source
 from bot.sources.state import PageState, SyncState
@@ -60,12 +60,23 @@ class Pages:
     fetcher: Fetcher
     accept: frozenset[str] = PAGE_TYPES
     progress: PageProgress | None = None
+    # A site's rules: where a redirect may lead (under its prefix) and a page's path below it. None
+    # for a file URL, which may be redirected anywhere an address check allows (a raw-file host).
+    rules: Rules | None = None
     done: int = 0
     known: int = 0
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
         self._taken = self.state.taken_files()
+        self._claimed: set[str] = set()  # pages handled in this sync, by their final URL
+
+    def _claim(self, url: str) -> bool:
+        """True for the first fetch that reaches `url` (directly or by a redirect) in this sync."""
+        with self._lock:
+            first = url not in self._claimed
+            self._claimed.add(url)
+            return first
 
     def fetch(self, url: str, relative: str, keep: bool = True) -> Outcome:
         """Fetch, convert and write one page; `keep` False only reads its links (a crawl's start page
@@ -85,7 +96,9 @@ class Pages:
             return Outcome(url, "failed", error.reason)
 
     def _fetch(self, url: str, relative: str) -> Outcome:
-        previous = self.state.pages.get(url)
+        # A page that redirected last time is asked for with the validators of the page it led to, so
+        # an unchanged target answers 304 through the redirect too.
+        previous = self.state.pages.get(self.state.redirects.get(url, url))
         try:
             response = self.fetcher.get(
                 url, self.accept, previous and previous.etag, previous and previous.last_modified
@@ -94,8 +107,21 @@ class Pages:
             return Outcome(url, "gone" if error.status in GONE else "failed", error.reason)
         except SourceRefused as error:
             return Outcome(url, "failed", error.reason)
+        final = normalise(response.url) or url
+        if final != url:  # a redirect: the page is kept once, under the address it lives at
+            if self.rules is not None and not self.rules.allowed(final):
+                return Outcome(url, "failed", f"redirected to {final}, outside the source")
+            with self._lock:
+                self.state.redirects[url] = final
+            relative = self.rules.relative(final) if self.rules else PurePosixPath(urlsplit(final).path).name
+            url, previous = final, self.state.pages.get(final)
+        if not self._claim(url):  # reached already in this sync, directly or by another redirect
+            return Outcome(url, "skipped")
         if response.not_modified and previous is not None:
             return Outcome(url, "unchanged", links=previous.links)
+        return self._write(url, relative, previous, response)
+
+    def _write(self, url: str, relative: str, previous: PageState | None, response: Response) -> Outcome:
         try:
             document = response_document(response)
         except InvalidArticle as error:
@@ -104,7 +130,10 @@ class Pages:
         with self._lock:
             name = previous.file if previous else unique_name(article_name(relative), url, self._taken)
             self._taken.add(name)
-        changed = write_if_changed(self.folder, name, article_text(document, response.url, self.source.name))
+        try:
+            changed = write_if_changed(self.folder, name, article_text(document, url, self.source.name))
+        except SourceRefused as error:
+            return Outcome(url, "failed", error.reason)
         with self._lock:
             self.state.pages[url] = PageState(name, response.etag, response.last_modified, links)
         return Outcome(url, "written" if changed else "unchanged", links=links)
@@ -227,6 +256,7 @@ def sync_website(pages: Pages, max_pages: int, concurrency: int) -> tuple[list[O
     prefix = site_prefix(start)
     robots = load_robots(pages.fetcher, start, pages.source.name)
     rules = Rules(pages.source, prefix, robots)
+    pages.rules = rules
     listed = sitemap_urls(pages.fetcher, start, prefix, robots)
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
         if listed is not None:

@@ -18,6 +18,7 @@ HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 # Sphinx, MkDocs and Docusaurus put a permalink symbol at the end of each heading.
 PERMALINK_MARKS = " \t\n¶#§🔗"
 CHROME_TAGS = ["script", "style", "nav", "footer", "header", "noscript", "aside", "form", "template"]
+CONSENT = re.compile(r"cookie|consent|gdpr", re.I)
 BLOCKS = ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "blockquote", "td"]
 
 
@@ -27,10 +28,21 @@ def parse_html(text: str) -> Parsed:
     soup = BeautifulSoup(text, "html.parser")
     meta = _metadata(soup)
     title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    _drop_consent_banners(soup)
     ids = _heading_ids(soup)
     has_headings = soup.find(HEADINGS) is not None
-    body = _main_content(text, ids, has_headings) or _whole_page(soup, _heading_ids(soup))
+    body = _main_content(str(soup), ids, has_headings) or _whole_page(soup, _heading_ids(soup))
     return Parsed(title, body, meta)
+
+
+def _drop_consent_banners(soup: Any) -> None:
+    """Cookie and consent banners are ordinary <div>s that say nothing about the page; on a page with
+    little text the extractor can take one for content, so they go first, by their usual names (never
+    the page's body or main element, which some sites mark while a banner shows)."""
+    found = soup.find_all(attrs={"class": CONSENT}) + soup.find_all(attrs={"id": CONSENT})
+    for element in found:
+        if element.name not in ("html", "body", "main", "article") and not element.decomposed:
+            element.decompose()
 
 
 def _metadata(soup: Any) -> dict[str, Any]:

@@ -1,0 +1,163 @@
+"""A documentation site synced from a real HTTP server on 127.0.0.1, indexed with real FAISS (the fake
+model: the one thing replaced; tests/sources/test_sources_end_to_end.py asks with the real one)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.core.indexer import build_index
+from bot.core.store import load_index
+from tests.fakes import HashingEmbedder
+from tests.sources.site import CHROME_WORDS, TRAINING_EDITED
+
+
+def reindexer(service, index_dir: Path):
+    embedder = HashingEmbedder()
+    return lambda: build_index(service.knowledge_dir, index_dir, embedder)
+
+
+def passages(index_dir: Path):
+    store = load_index(index_dir)
+    try:
+        return store.all_passages()
+    finally:
+        store.close()
+
+
+def test_site_is_synced_from_its_sitemap_without_chrome_or_forbidden_pages(site, service, tmp_path):
+    service.add("quokka", f"{site.base}/docs/")
+    result = service.sync_and_reindex(reindexer(service, tmp_path / "index"))
+    report = result.reports[0]
+    folder = service.knowledge_dir / "sources" / "quokka"
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.md")) == [
+        "index.md",
+        "install.md",
+        "training.md",
+    ]
+    assert site.requests["/docs/private/secrets.html"] == 0  # robots.txt forbids it: never requested
+    assert [where for where, _ in report.failed] == [f"{site.base}/docs/broken.html"]
+    assert report.failed[0][1] == "HTTP 500"
+    found = passages(tmp_path / "index")
+    text = " ".join(p.text + " " + p.section + " " + p.title for p in found)
+    assert not [word for word in CHROME_WORDS if word in text]
+    assert "Forbiddenword" not in text
+    assert "pip install quokka[cuda]" in text
+
+
+def test_citations_carry_the_sections_anchor(site, service, tmp_path):
+    service.add("quokka", f"{site.base}/docs/")
+    service.sync_and_reindex(reindexer(service, tmp_path / "index"))
+    urls = {p.section: p.url for p in passages(tmp_path / "index") if p.title.startswith("Installing")}
+    assert urls["Installing Quokka › GPU support"] == f"{site.base}/docs/install.html#gpu-support"
+    assert (
+        urls["Installing Quokka › Verifying the installation"] == f"{site.base}/docs/install.html#verifying"
+    )
+
+
+def test_second_sync_fetches_and_reembeds_only_the_changed_page(site, service, tmp_path):
+    service.add("quokka", f"{site.base}/docs/")
+    index_dir = tmp_path / "index"
+    first = service.sync_and_reindex(reindexer(service, index_dir))
+    assert first.build is not None and first.build.embedded > 0
+    site.pages["/docs/training.html"] = ("text/html", TRAINING_EDITED)
+    site.requests.clear()
+    site.bodies.clear()
+    second = service.sync_and_reindex(reindexer(service, index_dir))
+    report = second.reports[0]
+    assert report.written == (f"{site.base}/docs/training.html",)
+    assert report.unchanged == 2 and not report.removed
+    assert second.build is not None and second.build.changed == ("sources/quokka/training.md",)
+    assert second.build.added == () and second.build.removed == ()
+    # Only the edited section's texts (the passage, its views and the new sentence) were embedded.
+    assert 0 < second.build.embedded <= 4
+    # Every page was asked for again with its ETag; only the changed one came with a body (robots.txt
+    # has no ETag of its own, and the sitemap is read on every sync).
+    assert set(site.bodies) == {"/robots.txt", "/docs/sitemap.xml", "/docs/training.html"}
+    assert site.bodies["/docs/training.html"] == 1
+    assert report.requests == sum(site.requests.values())
+
+
+def test_unchanged_site_leaves_the_index_alone(site, service, tmp_path):
+    service.add("quokka", f"{site.base}/docs/")
+    service.sync_and_reindex(reindexer(service, tmp_path / "index"))
+    again = service.sync_and_reindex(reindexer(service, tmp_path / "index"))
+    assert again.reports[0].written == () and again.build is None
+
+
+def test_failed_page_keeps_its_last_good_copy(site, service, tmp_path):
+    service.add("quokka", f"{site.base}/docs/")
+    service.sync_and_reindex(reindexer(service, tmp_path / "index"))
+    site.failing["/docs/install.html"] = 503
+    result = service.sync_and_reindex(reindexer(service, tmp_path / "index"))
+    assert (f"{site.base}/docs/install.html", "HTTP 503") in result.reports[0].failed
+    assert "quokka[cuda]" in (service.knowledge_dir / "sources/quokka/install.md").read_text()
+    assert result.build is None  # nothing else changed, so the index was not rebuilt
+
+
+def test_page_gone_from_the_site_is_removed(site, service, tmp_path):
+    service.add("quokka", f"{site.base}/docs/")
+    service.sync_and_reindex(reindexer(service, tmp_path / "index"))
+    del site.pages["/docs/training.html"]
+    result = service.sync_and_reindex(reindexer(service, tmp_path / "index"))
+    assert result.reports[0].removed == (f"{site.base}/docs/training.html",)
+    assert not (service.knowledge_dir / "sources/quokka/training.md").exists()
+    assert result.build is not None and result.build.removed == ("sources/quokka/training.md",)
+
+
+def test_without_a_sitemap_the_site_is_crawled_under_its_prefix(site, service, tmp_path):
+    site.with_sitemap = False
+    site.pages["/elsewhere.html"] = ("text/html", b"<html><body><p>outside the prefix</p></body></html>")
+    service.add("quokka", f"{site.base}/docs/")
+    report = service.sync()[0]
+    folder = service.knowledge_dir / "sources" / "quokka"
+    # old-install redirects to install.html: same page, fetched under both names, so one article each.
+    assert {p.name for p in folder.rglob("*.md")} >= {"index.md", "install.md", "training.md"}
+    assert site.requests["/docs/private/secrets.html"] == 0 and site.requests["/elsewhere.html"] == 0
+    assert report.failed == ((f"{site.base}/docs/broken.html", "HTTP 500"),)
+
+
+def test_page_limit_stops_the_sync_and_says_so(site, service, tmp_path):
+    service.policy = type(service.policy)(**{**service.policy.__dict__, "max_pages": 2})
+    service.add("quokka", f"{site.base}/docs/")
+    report = service.sync()[0]
+    assert len(report.written) + len(report.failed) == 2
+    assert report.notes and "QABOT_SOURCES_MAX_PAGES" in report.notes[0]
+
+
+def test_include_and_exclude_globs_choose_pages(site, service):
+    service.add("quokka", f"{site.base}/docs/", include=("*.html",), exclude=("training*",))
+    report = service.sync()[0]
+    assert report.written == (f"{site.base}/docs/install.html",)
+
+
+def test_single_file_url_becomes_one_article(site, service):
+    from tests.core.test_formats import make_pdf
+
+    site.pages["/files/handbook.pdf"] = ("application/pdf", make_pdf())
+    service.add("handbook", f"{site.base}/files/handbook.pdf")
+    assert service.list()[0].kind == "file"
+    report = service.sync()[0]
+    assert report.written == (f"{site.base}/files/handbook.pdf",)
+    text = (service.knowledge_dir / "sources/handbook/handbook.md").read_text()
+    assert f"url: {site.base}/files/handbook.pdf" in text and "# Checkpoints {#page=2}" in text
+
+
+def test_a_broken_file_is_reported_and_the_batch_goes_on(site, service):
+    site.pages["/docs/bad.pdf"] = ("application/pdf", b"%PDF-1.7 and then nothing")
+    SITEMAP = site.answer  # the sitemap lists the bad PDF too
+    site.answer = lambda path, etag: (  # type: ignore[method-assign]
+        (
+            200,
+            {"Content-Type": "application/xml"},
+            SITEMAP(path, etag)[2].replace(
+                b"</urlset>", f"<url><loc>{site.base}/docs/bad.pdf</loc></url></urlset>".encode()
+            ),
+        )
+        if path == "/docs/sitemap.xml"
+        else SITEMAP(path, etag)
+    )
+    service.add("quokka", f"{site.base}/docs/")
+    report = service.sync()[0]
+    reasons = dict(report.failed)
+    assert reasons[f"{site.base}/docs/bad.pdf"].startswith("not a readable PDF")
+    assert len(report.written) == 3
