@@ -39,6 +39,7 @@ class SyncState:
         folder.mkdir(parents=True, exist_ok=True)
         raw = {
             "commit": self.commit,
+            "redirects": dict(sorted(self.redirects.items())),
             "pages": {key: asdict(page) for key, page in sorted(self.pages.items())},
         }
         write_atomically(folder / STATE_FILE, json.dumps(raw, indent=1) + "\n")

@@ -115,6 +115,10 @@ class Pages:
                 self.state.redirects[url] = final
             relative = self.rules.relative(final) if self.rules else PurePosixPath(urlsplit(final).path).name
             url, previous = final, self.state.pages.get(final)
+        elif url in self.state.redirects:  # it redirected once and no longer does: a page of its own now
+            with self._lock:
+                del self.state.redirects[url]
+            previous = self.state.pages.get(url)
         if not self._claim(url):  # reached already in this sync, directly or by another redirect
             return Outcome(url, "skipped")
         if response.not_modified and previous is not None:
