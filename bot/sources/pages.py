@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import os
 import re
+import unicodedata
 from pathlib import Path, PurePosixPath
 
 import yaml
@@ -56,13 +57,15 @@ def article_name(relative: str) -> str:
     stem = segments[-1]
     for suffix in PAGE_SUFFIXES:
         if stem.endswith(suffix) and len(stem) > len(suffix):
-            stem = stem[: -len(suffix)]
+            stem = stem[: -len(suffix)].rstrip(".-_") or "index"
             break
     return "/".join([*segments[:-1], f"{stem}.md"])
 
 
 def _segment(part: str) -> str:
-    segment = UNSAFE.sub("-", part.lower()).strip(".-_")  # a leading . or _ would hide it from indexing
+    # Accents dropped rather than the letters ("Ünïcode" -> "unicode"); other scripts become hyphens.
+    ascii_part = unicodedata.normalize("NFKD", part).encode("ascii", "ignore").decode()
+    segment = UNSAFE.sub("-", ascii_part.lower()).strip(".-_")  # a leading . or _ would hide it from indexing
     return re.sub(r"\.{2,}", ".", segment)[:MAX_SEGMENT]
 
 
