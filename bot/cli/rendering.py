@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from bot.core.answer import Answer
-from bot.display import one_line
+from bot.display import one_line, sync_report_lines
 
 
 def format_answer(answer: Answer, as_json: bool) -> str:
@@ -87,25 +87,7 @@ def summary_line(report) -> str:
 
 
 def sync_lines(result) -> list[str]:
-    """A sync as lines: each source's counts, its failures (their last good copies kept), its notes,
-    then the index build."""
-    lines = []
-    for report in result.reports:
-        if report.error:
-            lines.append(f"{report.name}: not synced: {one_line(report.error)}; its last good copy is kept")
-            continue
-        lines.append(
-            f"{report.name}: {len(report.written)} written, {report.unchanged} unchanged, "
-            f"{len(report.removed)} removed, {len(report.failed)} failed, {report.requests} requests, "
-            f"{report.seconds:.1f} s"
-        )
-        lines += [
-            f"  failed {one_line(where)}: {one_line(reason)} (last good copy kept)"
-            for where, reason in report.failed
-        ]
-        lines += [f"  note: {one_line(note)}" for note in report.notes]
-    if result.build is None:
-        lines.append("index: nothing changed; index kept")
-    else:
-        lines.append("index: " + summary_line(result.build))
+    """A sync as lines: each source's report, then the index build."""
+    lines = [line for report in result.reports for line in sync_report_lines(report)]
+    lines.append("index: " + (summary_line(result.build) if result.build else "nothing changed; index kept"))
     return lines

@@ -25,13 +25,13 @@ from bot.settings import load_settings
 def run(knowledge_dir: Path | None, index_dir: Path | None) -> None:
     """Start the Discord bot (token from DISCORD_TOKEN in the environment or .env)."""
     from bot.discord_adapter.runner import run_bot
-    from bot.settings import DiscordSettings
+    from bot.settings import DiscordSettings, SourcesSettings
 
     # A long-running service logs what it does (connections, reindexes, moderator actions) by default.
     logging.getLogger().setLevel(min(logging.getLogger().level, logging.INFO))
 
     core = core_settings(knowledge_dir=knowledge_dir, index_dir=index_dir)
-    sys.exit(run_bot(core, load_settings(DiscordSettings)))
+    sys.exit(run_bot(core, load_settings(DiscordSettings), sources_settings=load_settings(SourcesSettings)))
 
 
 @cli.command(name="sync-commands")

@@ -18,6 +18,7 @@ from bot.discord_adapter.command_sync import sync_commands
 from bot.discord_adapter.cooldown import AskCooldown
 from bot.errors import ShardConfigError
 from bot.settings import CoreSettings, DiscordSettings
+from bot.sources.service import SourceService
 from bot.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,7 @@ COGS = (
     "bot.discord_adapter.cogs.moderation",
     "bot.discord_adapter.cogs.help",
     "bot.discord_adapter.cogs.index_refresh",
+    "bot.discord_adapter.cogs.sources",
 )
 PURGE_EVERY = 12 * 3600.0  # seconds; retention is counted in days, so twice a day is plenty
 
@@ -57,6 +59,8 @@ class QABot(commands.Bot):
         discord_settings: DiscordSettings,
         *,
         force_sync: bool = False,
+        sources: SourceService | None = None,
+        sync_interval_minutes: int = 0,
         **options: object,
     ) -> None:
         super().__init__(
@@ -71,6 +75,8 @@ class QABot(commands.Bot):
         self.core_settings = core_settings
         self.discord_settings = discord_settings
         self.force_sync = force_sync  # `qabot sync-commands`: send the commands even if unchanged
+        self.sources = sources  # /kb source and the scheduled sync; None where sources are not set up
+        self.sync_interval_minutes = sync_interval_minutes  # 0: no scheduled sync
         self.ask_cooldown = AskCooldown(discord_settings.cooldown_rate, discord_settings.cooldown_seconds)
         self.batcher = AskBatcher(kb)
         # In-process guard: a second reindex is refused at once instead of queueing behind the first.

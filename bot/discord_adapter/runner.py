@@ -25,7 +25,7 @@ from bot.core.indexer import BuildReport
 from bot.core.service import KnowledgeBase
 from bot.discord_adapter.client import QABot, create_bot, shard_options
 from bot.errors import ConfigError, IndexBusy, QABotError, ShardConfigError
-from bot.settings import CoreSettings, DiscordSettings
+from bot.settings import CoreSettings, DiscordSettings, SourcesSettings
 from bot.storage import Storage
 from bot.storage.salt import user_id_salt
 from bot.wiring import knowledge_base
@@ -54,6 +54,13 @@ def configure_logging(level: int = logging.INFO) -> None:
     logging.getLogger("discord.http").setLevel(logging.WARNING)  # a line per request is noise
 
 
+def _source_options(core: CoreSettings, settings: SourcesSettings) -> dict[str, object]:
+    """The bot's sources (/kb source) and how often it syncs them."""
+    from bot.wiring import source_service
+
+    return {"sources": source_service(core, settings), "sync_interval_minutes": settings.sync_interval_minutes}
+
+
 def point_at_discord(settings: DiscordSettings) -> None:
     """Where the REST API and gateway are: Discord's own, or a compatible server or test emulator."""
     Route.BASE = settings.discord_api_base.rstrip("/")
@@ -66,13 +73,15 @@ def run_bot(
     *,
     embedder: Embedder | None = None,
     sync_only: bool = False,
+    sources_settings: SourcesSettings | None = None,
 ) -> int:
     """Run until stopped (SIGINT/SIGTERM -> 0); a failed start logs one line and returns non-zero.
     `sync_only`: start as usual, send the slash commands to Discord whether or not they changed, and stop
     before going online (`qabot sync-commands`)."""
     configure_logging()
     try:
-        asyncio.run(serve(core, discord_settings, embedder=embedder, sync_only=sync_only))
+        options = _source_options(core, sources_settings) if sources_settings else {}
+        asyncio.run(serve(core, discord_settings, embedder=embedder, sync_only=sync_only, **options))
     except StartFailed as failure:
         log.error("%s", failure)
         return failure.code

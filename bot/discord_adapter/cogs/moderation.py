@@ -1,4 +1,5 @@
-"""/kb: moderators reindex, add, remove and list articles, and read the question statistics.
+"""/kb: moderators reindex, add, remove and list articles, read the question statistics, and manage the
+knowledge sources (/kb source, in cogs/sources.py).
 
 Hidden from everyone else with default_permissions, and enforced in interaction_check, because server
 admins can override the default and Discord's hiding is no security boundary.
@@ -18,6 +19,7 @@ from discord.ext import commands
 
 from bot.core import articles
 from bot.discord_adapter import render
+from bot.discord_adapter.cogs.sources import SourceCommands
 from bot.discord_adapter.errors import NONE, NotModerator
 from bot.discord_adapter.views import article_page
 from bot.errors import IndexBusy, UnknownArticle, UploadRefused
@@ -32,7 +34,9 @@ AUTOCOMPLETE_LIMIT = 25  # Discord shows at most 25 choices
 
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)
-class Moderation(commands.GroupCog, group_name="kb", group_description="Manage the knowledge base"):
+class Moderation(
+    SourceCommands, commands.GroupCog, group_name="kb", group_description="Manage the knowledge base"
+):
     def __init__(self, bot: QABot) -> None:
         self.bot = bot
         super().__init__()
