@@ -1,0 +1,93 @@
+"""/kb source end to end: a moderator adds and syncs the tests' docs site (on 127.0.0.1) through the
+emulator, and /ask then answers from it with a link to the section. Everyone else is refused."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+import pytest
+
+from bot.discord_adapter.client import create_bot
+from bot.settings import CoreSettings
+from bot.sources.service import SourceService
+from tests.e2e.conftest import THRESHOLD
+from tests.e2e.helpers import message_of, slash
+from tests.emulator import connected_client
+from tests.sources.conftest import TEST_POLICY
+from tests.sources.site import Site, serve
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def site():
+    docs = Site()
+    with serve(docs) as base:
+        docs.base = base
+        yield docs
+
+
+@pytest.fixture
+def sources(kb, tmp_path) -> SourceService:
+    return SourceService(tmp_path / "sources", kb.knowledge_dir, TEST_POLICY)
+
+
+@pytest.fixture
+def start_bot(emu, kb, storage, make_settings, sources):
+    @asynccontextmanager
+    async def start():
+        bot = create_bot(
+            kb,
+            storage,
+            CoreSettings(threshold=THRESHOLD),
+            make_settings(),
+            guild_ready_timeout=0.1,
+            sources=sources,
+        )
+        async with connected_client(emu, bot, timeout=20) as connected:
+            yield connected
+
+    return start
+
+
+async def source_command(emu, user, subcommand, options=None):
+    w = emu.world
+    record = await emu.dispatch_slash_command(
+        w.guild, w.general, user, "kb", options or {}, subcommand=subcommand, group="source"
+    )
+    return await record.wait(60)
+
+
+async def test_moderator_syncs_a_site_and_ask_cites_its_section(emu, start_bot, site, kb, storage):
+    w = emu.world
+    async with start_bot():
+        added = await source_command(emu, w.mod, "add", {"name": "quokka", "location": f"{site.base}/docs/"})
+        assert added.content.startswith("Added source `quokka` (website)")
+        synced = await source_command(emu, w.mod, "sync", {"name": "quokka"})
+        assert "quokka: 3 written, 0 unchanged, 0 removed, 1 failed" in synced.content
+        assert f"failed {site.base}/docs/broken.html: HTTP 500" in synced.content
+        assert "Added: `sources/quokka/index.md`" in synced.content
+        listed = await source_command(emu, w.mod, "list")
+        assert listed.content.startswith("`quokka` website")
+
+        record = await slash(emu, w.alice, "ask", {"question": "How do I get GPU support in Quokka?"})
+        [embed] = message_of(emu, record)["embeds"]
+        assert "quokka[cuda]" in embed["description"]
+        [sources] = embed["fields"]
+        assert f"({site.base}/docs/install.html#gpu-support)" in sources["value"]
+    actions = [entry.action for entry in storage.audit_trail()]
+    assert actions.count("kb source add") == 1 and actions.count("kb source sync") == 1
+
+
+async def test_sources_are_for_moderators_only_and_local_paths_never(emu, start_bot, site, sources, tmp_path):
+    w = emu.world
+    async with start_bot():
+        refused = await source_command(emu, w.alice, "add", {"name": "x", "location": f"{site.base}/docs/"})
+        assert refused.content == "Only moderators can do that. Nothing was changed."
+        local = await source_command(
+            emu, w.mod, "add", {"name": "repo", "location": str(tmp_path), "kind": "git"}
+        )
+        assert local.content.startswith("Refused ") and "only from the command line" in local.content
+        private = await source_command(emu, w.mod, "add", {"name": "meta", "location": "file:///etc/passwd"})
+        assert "only http and https" in private.content
+    assert sources.list() == [] and sum(site.requests.values()) == 0
