@@ -49,7 +49,11 @@ async def test_help_lists_every_synced_command_with_its_description(emu, start_b
             assert f"**{command['name']}**" in text
         elif command["name"] == "kb":
             for sub in command["options"]:
-                assert f"/kb {sub['name']}" in text and sub["description"] in text
+                if sub["type"] == 2:  # a subcommand group (/kb source): its commands are listed
+                    for leaf in sub["options"]:
+                        assert f"/kb {sub['name']} {leaf['name']}" in text and leaf["description"] in text
+                else:
+                    assert f"/kb {sub['name']}" in text and sub["description"] in text
         else:
             assert f"`/{command['name']} " in text and command["description"] in text
     assert "`/ask question: [private:]`" in text
