@@ -62,7 +62,7 @@ def source_add(name: str, location: str, include, exclude, kind, branch, folder,
 def source_list() -> None:
     """Show the sources."""
     _, sources = services(None, None)
-    found = sources.list()
+    found = sources.all_sources()
     if not found:
         click.echo("no sources; add one with `qabot source add NAME URL`")
     for source in found:

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from bot.errors import FetchFailed
@@ -46,7 +47,7 @@ class Fetcher:
     def __init__(self, policy: FetchPolicy) -> None:
         self.policy = policy
         self.requests = 0
-        self._pools: dict[tuple[str, str, int, str], object] = {}
+        self._pools: dict[tuple[str, str, int, str], Any] = {}  # urllib3 pools, imported lazily
         self._lock = threading.Lock()
         self._next_slot = 0.0
 
@@ -88,7 +89,7 @@ class Fetcher:
                 response.release_conn()
         raise FetchFailed(url, f"more than {self.policy.max_redirects} redirects")
 
-    def _request(self, target: Target, url: str, etag: str | None, last_modified: str | None):  # type: ignore[no-untyped-def]
+    def _request(self, target: Target, url: str, etag: str | None, last_modified: str | None):
         import urllib3
 
         headers = {"Host": _host_header(target), "User-Agent": self.policy.user_agent, "Accept": "*/*"}
@@ -110,7 +111,7 @@ class Fetcher:
         except urllib3.exceptions.HTTPError as error:
             raise FetchFailed(url, _network_reason(error)) from None
 
-    def _pool(self, target: Target):  # type: ignore[no-untyped-def]
+    def _pool(self, target: Target):
         import certifi
         import urllib3
 
@@ -145,7 +146,7 @@ class Fetcher:
         if slot > now:
             time.sleep(slot - now)
 
-    def _read(self, response, url: str) -> bytes:  # type: ignore[no-untyped-def]
+    def _read(self, response, url: str) -> bytes:
         import urllib3
 
         limit = self.policy.max_page_bytes
@@ -169,7 +170,7 @@ class Fetcher:
     def close(self) -> None:
         with self._lock:
             for pool in self._pools.values():
-                pool.close()  # type: ignore[attr-defined]
+                pool.close()
             self._pools.clear()
 
 

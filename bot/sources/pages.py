@@ -80,7 +80,7 @@ def unique_name(wanted: str, key: str, taken: set[str]) -> str:
 def article_text(document: Document, url: str | None, source: str, slug_anchors: bool = False) -> str:
     """The page as a Markdown article with front matter; `slug_anchors` gives its headings the anchors
     a repository host's renderer makes (see bot.core.anchors)."""
-    meta = {"title": " ".join(document.title.split())[:MAX_TITLE], "source": source}
+    meta: dict[str, object] = {"title": " ".join(document.title.split())[:MAX_TITLE], "source": source}
     if url:
         meta["url"] = url
     if document.tags:

@@ -68,7 +68,7 @@ class SourceService:
     def registry(self) -> Registry:
         return Registry.load(self.sources_dir)
 
-    def list(self) -> list[Source]:
+    def all_sources(self) -> list[Source]:
         return sorted(self.registry().sources.values(), key=lambda s: s.name)
 
     def add(
@@ -167,7 +167,7 @@ class SourceService:
             seconds=time.perf_counter() - started,
         )
 
-    def _fetch(self, source, folder, state, state_dir, fetcher, progress) -> tuple[list[Outcome], list[str]]:  # type: ignore[no-untyped-def]
+    def _fetch(self, source, folder, state, state_dir, fetcher, progress) -> tuple[list[Outcome], list[str]]:
         if source.kind == "git":
             return sync_repository(source, folder, state, state_dir / "repo.git", self.policy, progress)
         pages = Pages(source, folder, state, fetcher, progress=progress)

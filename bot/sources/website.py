@@ -101,7 +101,10 @@ class Pages:
         previous = self.state.pages.get(self.state.redirects.get(url, url))
         try:
             response = self.fetcher.get(
-                url, self.accept, previous and previous.etag, previous and previous.last_modified
+                url,
+                self.accept,
+                previous.etag if previous else None,
+                previous.last_modified if previous else None,
             )
         except FetchFailed as error:
             return Outcome(url, "gone" if error.status in GONE else "failed", error.reason)

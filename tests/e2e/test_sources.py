@@ -90,4 +90,4 @@ async def test_sources_are_for_moderators_only_and_local_paths_never(emu, start_
         assert local.content.startswith("Refused ") and "only from the command line" in local.content
         private = await source_command(emu, w.mod, "add", {"name": "meta", "location": "file:///etc/passwd"})
         assert "only http and https" in private.content
-    assert sources.list() == [] and sum(site.requests.values()) == 0
+    assert sources.all_sources() == [] and sum(site.requests.values()) == 0

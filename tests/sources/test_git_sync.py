@@ -14,7 +14,7 @@ from tests.sources.conftest import git, second_commit
 
 def test_repository_folder_is_read_into_articles_with_slug_anchors(service, repository):
     service.add("wombat", str(repository), folder="docs", local_allowed=True)
-    assert service.list()[0].kind == "git"
+    assert service.all_sources()[0].kind == "git"
     report = service.sync()[0]
     assert report.error is None and not report.failed
     folder = service.knowledge_dir / "sources" / "wombat"
@@ -103,7 +103,7 @@ def test_local_repository_only_from_the_command_line(service, repository):
 def test_other_git_transports_are_refused(service, location):
     with pytest.raises(SourceRefused):
         service.add("evil", location, kind="git", local_allowed=True)
-    assert service.list() == []
+    assert service.all_sources() == []
 
 
 def test_citation_links_to_the_file_at_its_commit_on_known_hosts():

@@ -58,7 +58,7 @@ def test_allowing_private_addresses_never_allows_link_local():
 def test_other_schemes_and_odd_urls_are_refused(service, location, reason):
     with pytest.raises(SourceRefused, match=reason):
         service.add("bad", location)
-    assert service.list() == []
+    assert service.all_sources() == []
 
 
 def test_a_site_on_a_private_address_is_refused_without_the_setting(site, tmp_path):

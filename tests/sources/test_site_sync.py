@@ -135,7 +135,7 @@ def test_single_file_url_becomes_one_article(site, service):
 
     site.pages["/files/handbook.pdf"] = ("application/pdf", make_pdf())
     service.add("handbook", f"{site.base}/files/handbook.pdf")
-    assert service.list()[0].kind == "file"
+    assert service.all_sources()[0].kind == "file"
     report = service.sync()[0]
     assert report.written == (f"{site.base}/files/handbook.pdf",)
     text = (service.knowledge_dir / "sources/handbook/handbook.md").read_text()

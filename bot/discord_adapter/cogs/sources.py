@@ -91,7 +91,7 @@ class SourceCommands:
     @source.command(name="list")
     async def source_list(self, interaction: discord.Interaction) -> None:
         """Show the knowledge sources."""
-        found = await asyncio.to_thread(_sources(self.bot).list)  # type: ignore[attr-defined]
+        found = await asyncio.to_thread(_sources(self.bot).all_sources)  # type: ignore[attr-defined]
         lines = [f"{render.code(s.name)} {s.kind} <{render.trim(s.location, 300)}>" for s in found]
         text = "\n".join(lines) or "No sources yet; add one with `/kb source add`."
         await interaction.response.send_message(
