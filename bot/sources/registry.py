@@ -48,12 +48,15 @@ class Registry:
         path = folder / REGISTRY_FILE
         if not path.is_file():
             return cls(path)
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        sources = {}
-        for entry in raw.get("sources", []):
-            entry["include"] = tuple(entry.get("include", ()))
-            entry["exclude"] = tuple(entry.get("exclude", ()))
-            sources[entry["name"]] = Source(**entry)
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            sources = {}
+            for entry in raw["sources"]:
+                entry["include"] = tuple(entry.get("include", ()))
+                entry["exclude"] = tuple(entry.get("exclude", ()))
+                sources[entry["name"]] = Source(**entry)
+        except (OSError, ValueError, TypeError, KeyError) as error:
+            raise SourceRefused(str(path), f"the source list is damaged ({error}); fix or delete it") from None
         return cls(path, sources)
 
     def save(self) -> None:

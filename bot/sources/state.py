@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from bot.core.files import write_atomically
+
+log = logging.getLogger(__name__)
 
 STATE_FILE = "state.json"
 
@@ -31,9 +34,15 @@ class SyncState:
         path = folder / STATE_FILE
         if not path.is_file():
             return cls()
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        pages = {key: PageState(**value) for key, value in raw.get("pages", {}).items()}
-        return cls(pages, raw.get("commit"), dict(raw.get("redirects", {})))
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            pages = {key: PageState(**value) for key, value in raw.get("pages", {}).items()}
+            return cls(pages, raw.get("commit"), dict(raw.get("redirects", {})))
+        except (OSError, ValueError, TypeError, AttributeError) as error:
+            # Only a cache of validators and names: start over (every page fetched again, and articles
+            # whose page is no longer found stay until the folder is cleared with `source remove`).
+            log.warning("sync state %s is damaged (%s); fetching every page again", path, error)
+            return cls()
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)

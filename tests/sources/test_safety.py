@@ -141,3 +141,10 @@ def test_robots_txt_unreachable_means_nothing_is_fetched(site, service):
     report = service.sync()[0]
     assert report.error.startswith("robots.txt could not be read (HTTP 503)")
     assert set(site.requests) == {"/robots.txt"}
+
+
+def test_a_damaged_source_list_is_one_clear_error(service):
+    service.sources_dir.mkdir(parents=True)
+    (service.sources_dir / "sources.json").write_text('{"sources": [{"name": 5}]}')
+    with pytest.raises(SourceRefused, match="the source list is damaged"):
+        service.all_sources()
