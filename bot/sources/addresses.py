@@ -29,8 +29,11 @@ class Target:
     path: str  # path and query, as sent in the request line
 
 
+PRIVATE_HINT = " (set QABOT_SOURCES_ALLOW_PRIVATE=true to allow it)"
+
+
 def address_refusal(address: str, allow_private: bool) -> str | None:
-    """Why a connection to `address` is refused, or None when it is allowed."""
+    """Why a connection to `address` is refused ("10.0.0.1 is a private address (set …)"), or None."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped  # ::ffff:10.0.0.1 is 10.0.0.1
@@ -39,8 +42,7 @@ def address_refusal(address: str, allow_private: bool) -> str | None:
         return f"{ip} is a link-local, multicast or reserved address"
     if ip.is_global or allow_private:
         return None
-    kind = "loopback" if ip.is_loopback else "private"
-    return f"{ip} is a {kind} address (set QABOT_SOURCES_ALLOW_PRIVATE=true to allow it)"
+    return f"{ip} is a {'loopback' if ip.is_loopback else 'private'} address{PRIVATE_HINT}"
 
 
 def check_url(url: str) -> tuple[str, str, int]:
@@ -72,7 +74,10 @@ def resolve(url: str, allow_private: bool) -> Target:
     for address in addresses:
         reason = address_refusal(address, allow_private)
         if reason is not None:
-            raise SourceRefused(url, f"{host} resolves to {reason}")
+            literal = host.strip("[]") == address
+            raise SourceRefused(
+                url, reason if literal else f"{host} resolves to an address it may not: {reason}"
+            )
     parts = urlsplit(url)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return Target(scheme, host, port, addresses[0], path)

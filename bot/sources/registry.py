@@ -56,7 +56,9 @@ class Registry:
                 entry["exclude"] = tuple(entry.get("exclude", ()))
                 sources[entry["name"]] = Source(**entry)
         except (OSError, ValueError, TypeError, KeyError) as error:
-            raise SourceRefused(str(path), f"the source list is damaged ({error}); fix or delete it") from None
+            raise SourceRefused(
+                str(path), f"the source list is damaged ({error}); fix or delete it"
+            ) from None
         return cls(path, sources)
 
     def save(self) -> None:
