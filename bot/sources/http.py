@@ -47,6 +47,7 @@ class Fetcher:
     def __init__(self, policy: FetchPolicy) -> None:
         self.policy = policy
         self.requests = 0
+        self.interval = policy.request_interval  # raised to a site's robots.txt Crawl-delay
         self._pools: dict[tuple[str, str, int, str], Any] = {}  # urllib3 pools, imported lazily
         self._lock = threading.Lock()
         self._next_slot = 0.0
@@ -142,7 +143,7 @@ class Fetcher:
         with self._lock:
             now = time.monotonic()
             slot = max(now, self._next_slot)
-            self._next_slot = slot + self.policy.request_interval
+            self._next_slot = slot + self.interval
         if slot > now:
             time.sleep(slot - now)
 

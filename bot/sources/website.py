@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 ROBOTS_AGENT = "qabot-sources"
 MAX_CHILD_SITEMAPS = 20
+MAX_CRAWL_DELAY = 30.0  # seconds
 GONE = (404, 410)
 
 # progress(done, total): pages handled so far, of those known so far.
@@ -262,6 +263,10 @@ def sync_website(pages: Pages, max_pages: int, concurrency: int) -> tuple[list[O
     start = normalise(pages.source.location) or pages.source.location
     prefix = site_prefix(start)
     robots = load_robots(pages.fetcher, start, pages.source.name)
+    if robots is not None:
+        delay = robots.crawl_delay(ROBOTS_AGENT)  # type: ignore[attr-defined]
+        if delay:  # the site's own pace, when slower than ours (bounded: a day-long delay would never end)
+            pages.fetcher.interval = max(pages.fetcher.interval, min(float(delay), MAX_CRAWL_DELAY))
     rules = Rules(pages.source, prefix, robots)
     pages.rules = rules
     listed = sitemap_urls(pages.fetcher, start, prefix, robots)

@@ -75,8 +75,23 @@ async def test_moderator_syncs_a_site_and_ask_cites_its_section(emu, start_bot, 
         assert "quokka[cuda]" in embed["description"]
         [sources] = embed["fields"]
         assert f"({site.base}/docs/install.html#gpu-support)" in sources["value"]
+        removed = await source_command(emu, w.mod, "remove", {"name": "quokka"})
+        assert removed.content.startswith("Removed `quokka` and reindexed")
+        assert "Removed: `sources/quokka/index.md`" in removed.content
+        hits = kb.ask("How do I get GPU support in Quokka?").hits
+        assert not [hit for hit in hits if hit.passage.doc_path.startswith("sources/")]
     actions = [entry.action for entry in storage.audit_trail()]
-    assert actions.count("kb source add") == 1 and actions.count("kb source sync") == 1
+    assert [actions.count(f"kb source {verb}") for verb in ("add", "sync", "remove")] == [1, 1, 1]
+
+
+async def test_a_scheduled_round_syncs_every_source(emu, start_bot, site, sources, kb):
+    sources.add("quokka", f"{site.base}/docs/")
+    async with start_bot() as bot:
+        schedule = bot.get_cog("SourceSchedule")
+        assert not schedule.run.is_running()  # QABOT_SYNC_INTERVAL_MINUTES is 0: no schedule
+        await schedule.sync_all()  # what each round of the schedule does
+    answer = kb.ask("How do I get GPU support in Quokka?")
+    assert answer.answered and answer.sources[0].url == f"{site.base}/docs/install.html#gpu-support"
 
 
 async def test_sources_are_for_moderators_only_and_local_paths_never(emu, start_bot, site, sources, tmp_path):

@@ -161,3 +161,11 @@ def test_a_broken_file_is_reported_and_the_batch_goes_on(site, service):
     reasons = dict(report.failed)
     assert reasons[f"{site.base}/docs/bad.pdf"].startswith("not a readable PDF")
     assert len(report.written) == 3
+
+
+def test_robots_crawl_delay_slows_the_pace(site, service):
+    site.pages["/robots.txt"] = ("text/plain", b"User-agent: *\nCrawl-delay: 0.2\nDisallow: /docs/private/\n")
+    service.add("quokka", f"{site.base}/docs/")
+    report = service.sync()[0]
+    # The requests after robots.txt are spaced at least 0.2 s apart (the policy's own pause is 0).
+    assert report.seconds >= 0.2 * (report.requests - 2)

@@ -144,8 +144,15 @@ class SourceSchedule(commands.Cog):
 
     @tasks.loop(minutes=60.0)  # replaced from the settings in cog_load
     async def run(self) -> None:
-        if self.run.current_loop == 0:
-            return  # the first round comes one interval after start-up, not while the bot connects
+        await self.sync_all()
+
+    @run.before_loop
+    async def _first_round_after_one_interval(self) -> None:
+        # Not at start-up: a restart loop would otherwise hammer every source's server.
+        await asyncio.sleep(self.bot.sync_interval_minutes * 60)
+
+    async def sync_all(self) -> None:
+        """One scheduled round: every source synced and the index rebuilt when something changed."""
         if self.bot.reindex_lock.locked():
             log.info("scheduled sync skipped: a reindex is running")
             return
