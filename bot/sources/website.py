@@ -1,5 +1,5 @@
-"""Websites and file URLs: which pages to fetch (sitemap, else a crawl under the URL's prefix, robots.txt
-obeyed, include/exclude globs, a page limit) and each page fetched, converted and written.
+"""Websites and file URLs: each page fetched, converted and written; a site's pages taken from its sitemap
+or found by a crawl under its prefix (discovery.py says which may be fetched), up to a page limit.
 
 Pages are fetched a few at a time (FetchPolicy.concurrency), spaced by the fetcher. A page the server
 says is unchanged (ETag / Last-Modified) is not downloaded again; one that fails keeps its last good
@@ -8,34 +8,30 @@ copy; one that is gone (404, 410) or no longer listed is removed.
 
 from __future__ import annotations
 
-import fnmatch
 import logging
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-from bot.errors import FetchFailed, InvalidArticle, SourceRefused, SyncFailed
+from bot.errors import FetchFailed, InvalidArticle, SourceRefused
+from bot.sources.discovery import MAX_CRAWL_DELAY, ROBOTS_AGENT, Rules, load_robots, site_prefix, sitemap_urls
 from bot.sources.fetched import (
     FILE_TYPES,
     PAGE_TYPES,
-    SITEMAP_TYPES,
     normalise,
     page_links,
     response_document,
 )
-from bot.sources.http import Fetcher, Response, same_origin
+from bot.sources.http import Fetcher, Response
 from bot.sources.pages import article_name, article_text, unique_name, write_article
 from bot.sources.registry import Source
 from bot.sources.state import PageState, SyncState
 
 log = logging.getLogger(__name__)
 
-ROBOTS_AGENT = "qabot-sources"
-MAX_CHILD_SITEMAPS = 20
-MAX_CRAWL_DELAY = 30.0  # seconds
 GONE = (404, 410)
 
 # progress(done, total): pages handled so far, of those known so far.
@@ -158,104 +154,6 @@ def write_if_changed(folder: Path, name: str, text: str) -> bool:
         pass
     write_article(folder, name, text)
     return True
-
-
-def site_prefix(start: str) -> str:
-    """What a crawl stays under: the start URL's folder (`/docs/` for `/docs/index.html` and `/docs`)."""
-    parts = urlsplit(start)
-    path = parts.path or "/"
-    if not path.endswith("/"):
-        last = PurePosixPath(path).name
-        path = path[: -len(last)] if "." in last else path + "/"
-    return urlunsplit((parts.scheme, parts.netloc.lower(), path, "", ""))
-
-
-class Rules:
-    """robots.txt, the prefix and the source's globs: which URLs may be fetched and indexed."""
-
-    def __init__(self, source: Source, prefix: str, robots: object | None) -> None:
-        self.source = source
-        self.prefix = prefix
-        self.robots = robots
-
-    def relative(self, url: str) -> str:
-        return url[len(self.prefix) :]
-
-    def may_fetch(self, url: str) -> bool:
-        """Under the prefix and allowed by robots.txt."""
-        if not url.startswith(self.prefix):
-            return False
-        return self.robots is None or bool(self.robots.can_fetch(url, ROBOTS_AGENT))  # type: ignore[attr-defined]
-
-    def allowed(self, url: str) -> bool:
-        """May be fetched, and the globs keep it."""
-        if not self.may_fetch(url):
-            return False
-        relative = self.relative(url)
-        if self.source.include and not any(fnmatch.fnmatch(relative, g) for g in self.source.include):
-            return False
-        return not any(fnmatch.fnmatch(relative, glob) for glob in self.source.exclude)
-
-
-def load_robots(fetcher: Fetcher, start: str, name: str) -> object | None:
-    """The site's robots.txt rules (None: there is none, everything is allowed). A server error means
-    the rules are unknown, and RFC 9309 says to fetch nothing then."""
-    from protego import Protego
-
-    parts = urlsplit(start)
-    url = urlunsplit((parts.scheme, parts.netloc, "/robots.txt", "", ""))
-    try:
-        response = fetcher.get(url, ())
-    except FetchFailed as error:
-        if error.status is not None and 400 <= error.status < 500:
-            return None
-        raise SyncFailed(
-            name, f"robots.txt could not be read ({error.reason}), so nothing was fetched"
-        ) from None
-    return Protego.parse(response.body.decode("utf-8", "replace"))
-
-
-def sitemap_urls(fetcher: Fetcher, start: str, prefix: str, robots: object | None) -> list[str] | None:
-    """The pages the site's sitemap lists (following a sitemap index one level), None without one."""
-    parts = urlsplit(start)
-    origin = urlunsplit((parts.scheme, parts.netloc, "/", "", ""))
-    candidates = [str(u) for u in (robots.sitemaps if robots is not None else ())]  # type: ignore[attr-defined]
-    candidates = [u for u in candidates if same_origin(u, start)]
-    candidates += [prefix + "sitemap.xml", origin + "sitemap.xml"]
-    for candidate in dict.fromkeys(candidates):
-        try:
-            locations, is_index = _sitemap(fetcher, candidate)
-        except (FetchFailed, SourceRefused):
-            continue
-        if is_index:
-            children = [u for u in locations if same_origin(u, start)][:MAX_CHILD_SITEMAPS]
-            locations = [page for child in children for page in _child_sitemap(fetcher, child)]
-        return [url for url in (normalise(u) for u in locations) if url]
-    return None
-
-
-def _child_sitemap(fetcher: Fetcher, url: str) -> list[str]:
-    try:
-        return _sitemap(fetcher, url)[0]
-    except (FetchFailed, SourceRefused) as error:
-        log.warning("skipping sitemap %s: %s", url, error)
-        return []
-
-
-def _sitemap(fetcher: Fetcher, url: str) -> tuple[list[str], bool]:
-    from lxml import etree
-
-    response = fetcher.get(url, SITEMAP_TYPES)
-    # No entities, no DTDs, no network: a sitemap is someone else's XML.
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
-    try:
-        root = etree.fromstring(response.body, parser)
-    except etree.XMLSyntaxError as error:
-        raise FetchFailed(url, f"not a sitemap ({error})") from None
-    if root is None:
-        raise FetchFailed(url, "not a sitemap (empty)")
-    locations = [" ".join(element.text.split()) for element in root.iter("{*}loc") if element.text]
-    return locations, etree.QName(root).localname == "sitemapindex"
 
 
 def sync_website(pages: Pages, max_pages: int, concurrency: int) -> tuple[list[Outcome], list[str]]:
