@@ -202,3 +202,25 @@ def test_heading_ids_and_section_urls():
 def test_markdown_without_ids_keeps_the_plain_url():
     doc = parse_document("a.md", b"---\nurl: https://a.example/a\n---\n# A\n\ntext\n\n## B\n\nmore\n")
     assert {p.url for p in chunk_document(doc, words, 200)} == {"https://a.example/a"}
+
+
+def test_damaged_pdfs_and_notebooks_are_refused_never_raised():
+    """Truncated and bit-flipped copies of real files: each parses or is refused as InvalidArticle."""
+    import random
+
+    chooser = random.Random(13)
+    for name, good in (("x.pdf", make_pdf()), ("x.ipynb", make_notebook())):
+        outcomes = {"parsed": 0, "refused": 0}
+        for _ in range(150):
+            damaged = bytearray(good)
+            if chooser.random() < 0.5:
+                damaged = damaged[: chooser.randrange(len(damaged))]
+            else:
+                for _ in range(chooser.randrange(1, 20)):
+                    damaged[chooser.randrange(len(damaged))] = chooser.randrange(256)
+            try:
+                parse_document(name, bytes(damaged))
+                outcomes["parsed"] += 1
+            except InvalidArticle:  # anything else would fail the test: that is what it checks
+                outcomes["refused"] += 1
+        assert outcomes["refused"] > 0 and sum(outcomes.values()) == 150, (name, outcomes)
