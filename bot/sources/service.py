@@ -154,7 +154,9 @@ class SourceService:
             )
         finally:
             fetcher.close()
-        removed = self._remove_missing(folder, state, kept_urls(outcomes))
+        # A sync in which no page could be read (the site down) says nothing about which pages are gone.
+        reached = any(outcome.status in ("written", "unchanged") for outcome in outcomes)
+        removed = self._remove_missing(folder, state, kept_urls(outcomes)) if reached else []
         state.save(state_dir)
         return SyncReport(
             source.name,

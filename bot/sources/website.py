@@ -104,7 +104,11 @@ class Pages:
                 previous.last_modified if previous else None,
             )
         except FetchFailed as error:
-            return Outcome(url, "gone" if error.status in GONE else "failed", error.reason)
+            if error.status in GONE:
+                return Outcome(url, "gone", error.reason)
+            # Its last links keep a crawl going: a start page down for a moment must not make every
+            # page behind it look gone.
+            return Outcome(url, "failed", error.reason, previous.links if previous else [])
         except SourceRefused as error:
             return Outcome(url, "failed", error.reason)
         final = normalise(response.url) or url

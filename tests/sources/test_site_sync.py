@@ -169,3 +169,23 @@ def test_robots_crawl_delay_slows_the_pace(site, service):
     report = service.sync()[0]
     # The requests after robots.txt are spaced at least 0.2 s apart (the policy's own pause is 0).
     assert report.seconds >= 0.2 * (report.requests - 2)
+
+
+def test_a_crawl_whose_start_page_fails_keeps_every_page(site, service):
+    site.with_sitemap = False
+    service.add("quokka", f"{site.base}/docs/")
+    first = service.sync()[0]
+    site.failing["/docs/"] = 502
+    second = service.sync()[0]
+    assert (f"{site.base}/docs/", "HTTP 502") in second.failed
+    assert second.removed == () and second.unchanged == len(first.written) - 1
+
+
+def test_a_site_that_is_down_keeps_every_page(site, service):
+    service.add("quokka", f"{site.base}/docs/")
+    service.sync()
+    for path in ("/docs/", "/docs/install.html", "/docs/training.html"):
+        site.failing[path] = 503
+    report = service.sync()[0]
+    assert report.removed == () and len(report.failed) == 5  # the three pages, the redirect, the broken one
+    assert len(list((service.knowledge_dir / "sources" / "quokka").glob("*.md"))) == 3
