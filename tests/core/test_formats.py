@@ -224,3 +224,16 @@ def test_damaged_pdfs_and_notebooks_are_refused_never_raised():
             except InvalidArticle:  # anything else would fail the test: that is what it checks
                 outcomes["refused"] += 1
         assert outcomes["refused"] > 0 and sum(outcomes.values()) == 150, (name, outcomes)
+
+
+@pytest.mark.parametrize(
+    ("title", "h1", "expected"),
+    [
+        ("Saving - Quokka docs", "Saving", "Saving"),
+        ("Quokka docs", "Saving models", "Quokka docs"),
+        ("Saving", "Saving", "Saving"),
+    ],
+)
+def test_html_title_drops_the_site_name_the_h1_lacks(title, h1, expected):
+    html = f"<html><head><title>{title}</title></head><body><h1>{h1}</h1><p>Some text.</p></body></html>"
+    assert parse_document("p.html", html.encode()).title == expected

@@ -27,12 +27,23 @@ def parse_html(text: str) -> Parsed:
 
     soup = BeautifulSoup(text, "html.parser")
     meta = _metadata(soup)
-    title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    title = _title(soup)
     _drop_consent_banners(soup)
     ids = _heading_ids(soup)
     has_headings = soup.find(HEADINGS) is not None
     body = _main_content(str(soup), ids, has_headings) or _whole_page(soup, _heading_ids(soup))
     return Parsed(title, body, meta)
+
+
+def _title(soup: Any) -> str:
+    """The <title>, less the site's name when it only adds that to the page's <h1> ("Install - MyLib
+    docs" for "Install"): every citation would otherwise repeat the site's name."""
+    title = " ".join(soup.title.get_text(" ").split()) if soup.title else ""
+    first = soup.find("h1")
+    heading = " ".join(first.get_text(" ").strip(PERMALINK_MARKS).split()) if first is not None else ""
+    if heading and len(heading) < len(title) and title.casefold().startswith(heading.casefold()):
+        return heading
+    return title
 
 
 def _drop_consent_banners(soup: Any) -> None:
