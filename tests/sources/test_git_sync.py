@@ -114,3 +114,33 @@ def test_citation_links_to_the_file_at_its_commit_on_known_hosts():
     assert blob_url("https://gitlab.com/g/p", "c0", "x.md") == "https://gitlab.com/g/p/-/blob/c0/x.md"
     assert blob_url("https://git.example.org/p.git", "c0", "x.md") is None
     assert blob_url("/srv/repo", "c0", "x.md") is None
+
+
+def test_repository_over_http_is_fetched_like_a_hosted_one(service, repository):
+    from tests.sources.git_server import serve_git
+
+    with serve_git(repository.parent) as base:
+        url = f"{base}/{repository.name}/.git"
+        service.add("wombat", url, folder="docs")
+        assert service.all_sources()[0].kind == "git"
+        first = service.sync()[0]
+        assert first.error is None and len(first.written) == 4
+        second_commit(repository)
+        second = service.sync()[0]
+    assert second.written == ("docs/install.md",)
+    text = (service.knowledge_dir / "sources" / "wombat" / "install.md").read_text()
+    assert "conda install wombat" in text and "url:" not in text  # 127.0.0.1 is no known web host
+
+
+def test_repository_on_a_private_address_is_refused_before_git_runs(tmp_path, repository):
+    from bot.sources.policy import FetchPolicy
+    from bot.sources.service import SourceService
+    from tests.sources.git_server import serve_git
+
+    (tmp_path / "knowledge").mkdir(exist_ok=True)
+    strict = SourceService(tmp_path / "strict", tmp_path / "knowledge", FetchPolicy())
+    with serve_git(repository.parent) as base:
+        strict.add("wombat", f"{base}/{repository.name}/.git")
+        report = strict.sync()[0]
+    assert report.error.startswith("127.0.0.1 is a loopback address")
+    assert not (tmp_path / "strict" / "wombat" / "repo.git").exists()

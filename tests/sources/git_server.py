@@ -1,0 +1,69 @@
+"""A git repository served over HTTP on 127.0.0.1 by git's own CGI program, `git http-backend` (the
+smart protocol, as hosting sites speak it), so a sync fetches from a URL the way it does in production."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+
+@contextmanager
+def serve_git(root: Path) -> Iterator[str]:
+    """Serve the repositories under `root`; yields the base URL (`<base>/<name>/.git`)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the names http.server calls)
+            self.backend()
+
+        def do_POST(self) -> None:  # noqa: N802
+            self.backend()
+
+        def backend(self) -> None:
+            path, _, query = self.path.partition("?")
+            length = int(self.headers.get("Content-Length") or 0)
+            env = {
+                "PATH": os.environ["PATH"],
+                "GIT_PROJECT_ROOT": str(root),
+                "GIT_HTTP_EXPORT_ALL": "1",
+                "REQUEST_METHOD": self.command,
+                "PATH_INFO": path,
+                "QUERY_STRING": query,
+                "CONTENT_TYPE": self.headers.get("Content-Type", ""),
+                "CONTENT_LENGTH": str(length),
+                "GIT_CONFIG_NOSYSTEM": "1",
+                "HOME": str(root),
+            }
+            done = subprocess.run(
+                ["git", "http-backend"],
+                input=self.rfile.read(length),
+                env=env,
+                capture_output=True,
+                check=False,
+            )
+            head, _, body = done.stdout.partition(b"\r\n\r\n")
+            headers = [line.split(": ", 1) for line in head.decode("latin-1").split("\r\n") if ": " in line]
+            status = next((int(value.split()[0]) for name, value in headers if name == "Status"), 200)
+            self.send_response(status)
+            for name, value in headers:
+                if name != "Status":
+                    self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
