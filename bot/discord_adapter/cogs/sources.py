@@ -97,6 +97,7 @@ class SourceCommands:
         await interaction.response.send_message(
             render.trim(text, render.CONTENT_LIMIT), ephemeral=True, allowed_mentions=NONE
         )
+        await self.bot.audit(interaction, "kb source list", {}, f"{len(found)} sources")  # type: ignore[attr-defined]
 
     @source.command(name="remove")
     @app_commands.describe(name="The source to forget; its articles are deleted")
