@@ -24,7 +24,7 @@ from bot.core.knowledge_files import is_article_name, is_hidden
 from bot.core.service import KnowledgeBase
 from bot.errors import InvalidArticle, UnknownArticle, UploadRefused
 
-ALLOWED_SUFFIXES = (".md", ".txt", ".rst", ".html")
+ALLOWED_SUFFIXES = (".md", ".mdx", ".txt", ".rst", ".html", ".ipynb", ".pdf")
 TRASH_DIR = ".trash"  # hidden, so the loader ignores it; moderators restore files by moving them back
 UNSAFE = re.compile(r"[^a-z0-9._-]+")
 MAX_NAME = 100

@@ -114,3 +114,15 @@ def test_a_failed_reindex_puts_the_folder_back(folders, tmp_path, command):
     assert result.exit_code == EXIT_ERROR and "already running" in result.output
     assert sorted(p.name for p in knowledge.iterdir() if p.name != ".trash") == before
     assert indexed(knowledge, index) == {"jax.md", "pytorch.md", "keras.md"}
+
+
+def test_a_pdf_and_a_notebook_can_be_added_like_any_article(folders, tmp_path):
+    from tests.core.test_formats import make_notebook, make_pdf
+
+    knowledge, index = folders
+    for name, data in (("handbook.pdf", make_pdf()), ("tour.ipynb", make_notebook())):
+        result = kb("add", knowledge, index, upload(tmp_path, name, data))
+        assert result.exit_code == 0, result.output
+        assert name in indexed(knowledge, index)
+    broken = kb("add", knowledge, index, upload(tmp_path, "broken.pdf", b"%PDF-1.4"))
+    assert broken.exit_code == 2 and "not a readable PDF" in broken.output

@@ -82,7 +82,8 @@ async def test_add_saves_a_valid_article_and_reindexes(emu, start_bot, kb):
     [
         ("broken.md", b"---\ntitle: [unclosed\n---\nbody", ""),
         ("empty.md", b"   ", ""),
-        ("notes.pdf", b"%PDF-1.4", "only .md"),
+        ("notes.pdf", b"%PDF-1.4", "not a readable PDF"),
+        ("notes.docx", b"PK\x03\x04", "only .md"),
         ("..\\..\\.bashrc", b"# Title\n\ntext", "only .md"),
     ],
 )

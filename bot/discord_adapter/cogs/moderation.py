@@ -80,7 +80,8 @@ class Moderation(
 
     @app_commands.command(name="add")
     @app_commands.describe(
-        file="A .md, .txt, .rst or .html article", replace="Overwrite an article with the same file name"
+        file="An article: .md, .mdx, .txt, .rst, .html, .ipynb or .pdf",
+        replace="Overwrite an article with the same file name",
     )
     async def add(
         self, interaction: discord.Interaction, file: discord.Attachment, replace: bool = False
