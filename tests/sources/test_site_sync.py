@@ -5,8 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.core.indexer import build_index
-from bot.core.store import load_index
+import pytest
+
+from bot.core.files import file_lock
+from bot.core.indexer import LOCK_FILE, build_index
+from bot.core.store import current_generation, load_index
+from bot.errors import IndexBusy
 from tests.fakes import HashingEmbedder
 from tests.sources.site import CHROME_WORDS, TRAINING_EDITED
 
@@ -189,3 +193,17 @@ def test_a_site_that_is_down_keeps_every_page(site, service):
     report = service.sync()[0]
     assert report.removed == () and len(report.failed) == 5  # the three pages, the redirect, the broken one
     assert len(list((service.knowledge_dir / "sources" / "quokka").glob("*.md"))) == 3
+
+
+def test_a_sync_whose_reindex_fails_leaves_the_previous_index_serving(site, service, tmp_path):
+    index_dir = tmp_path / "index"
+    service.add("quokka", f"{site.base}/docs/")
+    service.sync_and_reindex(reindexer(service, index_dir))
+    serving = current_generation(index_dir)
+    site.pages["/docs/training.html"] = ("text/html", TRAINING_EDITED)
+    with file_lock(index_dir / LOCK_FILE, wait=False), pytest.raises(IndexBusy):  # another build runs
+        service.sync_and_reindex(reindexer(service, index_dir))
+    assert current_generation(index_dir) == serving
+    assert "every 500 steps" in (service.knowledge_dir / "sources/quokka/training.md").read_text()
+    later = reindexer(service, index_dir)()  # the next build picks the synced page up
+    assert later.changed == ("sources/quokka/training.md",) and current_generation(index_dir) != serving
