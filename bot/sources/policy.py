@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-USER_AGENT = "qabot-sources/1.0 (+https://github.com/; a Discord Q&A bot indexing documentation)"
+USER_AGENT = "qabot-sources/1.0 (a Discord Q&A bot indexing documentation; robots.txt token: qabot-sources)"
 
 
 @dataclass(frozen=True)

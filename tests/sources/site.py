@@ -7,6 +7,7 @@ The server counts the requests for each path, so tests can see what a second syn
 from __future__ import annotations
 
 import hashlib
+import ssl
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -134,8 +135,8 @@ class Site:
 
 
 @contextmanager
-def serve(site: Site) -> Iterator[str]:
-    """Serve `site` on 127.0.0.1 at a free port; yields the base URL."""
+def serve(site: Site, tls: ssl.SSLContext | None = None) -> Iterator[str]:
+    """Serve `site` on 127.0.0.1 at a free port (over TLS with `tls`); yields the base URL."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (the name http.server calls)
@@ -151,11 +152,13 @@ def serve(site: Site) -> Iterator[str]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     site.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{site.port}"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{site.port}"
     finally:
         server.shutdown()
         server.server_close()
