@@ -50,9 +50,10 @@ class TreeFile:
 class Git:
     """`git` run on one bare clone with a fixed, safe environment."""
 
-    def __init__(self, clone: Path, local: bool, timeout: float) -> None:
+    def __init__(self, clone: Path, local: bool, timeout: float, options: tuple[str, ...] = ()) -> None:
         self.clone = clone
         self.timeout = timeout
+        self.options = options  # extra `-c` settings, e.g. the pinned address
         self.env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "HOME": str(clone.parent),  # no user config
@@ -63,7 +64,15 @@ class Git:
         }
 
     def run(self, *args: str, name: str) -> bytes:
-        command = ["git", "-c", "http.followRedirects=false", "-c", "core.hooksPath=/dev/null", *args]
+        command = [
+            "git",
+            "-c",
+            "http.followRedirects=false",
+            "-c",
+            "core.hooksPath=/dev/null",
+            *self.options,
+            *args,
+        ]
         try:
             done = subprocess.run(
                 command, cwd=self.clone, env=self.env, capture_output=True, timeout=self.timeout, check=False
@@ -80,10 +89,16 @@ class Git:
 
 def fetch_commit(source: Source, clone: Path, policy: FetchPolicy) -> tuple[Git, str]:
     """Fetch the branch's latest commit into the bare clone (made on first use); returns its id."""
+    pinned: tuple[str, ...] = ()
     if not source.is_local:
-        resolve(source.location, policy.allow_private)  # the host's addresses, checked like any fetch
+        target = resolve(
+            source.location, policy.allow_private
+        )  # the host's addresses, checked like any fetch
+        # git resolves the name again itself; curl's resolve list makes it use the address checked here.
+        address = f"[{target.address}]" if ":" in target.address else target.address
+        pinned = ("-c", f"http.curloptResolve={target.host}:{target.port}:{address}")
     clone.mkdir(parents=True, exist_ok=True)
-    git = Git(clone, source.is_local, max(policy.timeout, 60.0) * 5)
+    git = Git(clone, source.is_local, max(policy.timeout, 60.0) * 5, pinned)
     if not (clone / "HEAD").exists():
         git.run("init", "--bare", "--quiet", ".", name=source.name)
     ref = source.branch or "HEAD"
