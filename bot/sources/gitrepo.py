@@ -4,7 +4,7 @@ There is no checkout: files are read with `git cat-file` from the fetched commit
 repository (a symbolic link to /etc/passwd, a hook, a filter in .gitattributes) ever acts on this machine.
 Only http(s) remotes (or, from the command line, a local repository) are allowed: git runs with its
 protocol allow-list set to those, redirects off, no terminal prompt and no system or user config, so
-`ext::` and other transports can't run commands. A file is re-read only when its blob id changed since the
+`ext::` and other transports can't run commands; its connection goes to the address addresses.py checked. A file is re-read only when its blob id changed since the
 last sync, and its citation URL is the file at the commit it was read at on the web host, when the
 remote is a host whose URL layout is known.
 """
