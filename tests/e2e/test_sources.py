@@ -105,4 +105,13 @@ async def test_sources_are_for_moderators_only_and_local_paths_never(emu, start_
         assert local.content.startswith("Refused ") and "only from the command line" in local.content
         private = await source_command(emu, w.mod, "add", {"name": "meta", "location": "file:///etc/passwd"})
         assert "only http and https" in private.content
-    assert sources.all_sources() == [] and sum(site.requests.values()) == 0
+        repo = await source_command(
+            emu,
+            w.mod,
+            "add",
+            {"name": "lib", "location": f"{site.base}/lib.git", "branch": "next", "folder": "docs"},
+        )
+        assert repo.content.startswith("Added source `lib` (git)")
+    [added] = sources.all_sources()
+    assert (added.kind, added.branch, added.folder) == ("git", "next", "docs")
+    assert sum(site.requests.values()) == 0  # adding fetches nothing

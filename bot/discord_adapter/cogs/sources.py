@@ -62,6 +62,8 @@ class SourceCommands:
         include="Only pages or files matching this glob, e.g. guide/*",
         exclude="Leave out pages or files matching this glob",
         kind="What the URL is (guessed when left out)",
+        branch="git: the branch (the repository's default when left out)",
+        folder="git: only files below this folder, e.g. docs",
     )
     async def source_add(
         self,
@@ -71,9 +73,19 @@ class SourceCommands:
         include: str | None = None,
         exclude: str | None = None,
         kind: Literal["website", "git", "file"] | None = None,
+        branch: str = "",
+        folder: str = "",
     ) -> None:
         """Add a website, git repository or file URL as a source (fetched by /kb source sync)."""
-        args = {"name": name, "location": location, "include": include, "exclude": exclude, "kind": kind}
+        args = {
+            "name": name,
+            "location": location,
+            "include": include,
+            "exclude": exclude,
+            "kind": kind,
+            "branch": branch,
+            "folder": folder,
+        }
         async with self.failure_audited(interaction, "kb source add", args):  # type: ignore[attr-defined]
             added = await asyncio.to_thread(
                 _sources(self.bot).add,  # type: ignore[attr-defined]
@@ -82,6 +94,8 @@ class SourceCommands:
                 include=(include,) if include else (),
                 exclude=(exclude,) if exclude else (),
                 kind=kind,
+                branch=branch,
+                folder=folder,
                 local_allowed=False,
             )
         text = f"Added source `{added.name}` ({added.kind}). Fetch it with `/kb source sync {added.name}`."
