@@ -220,3 +220,10 @@ class SourceExists(SourceError):
     def __init__(self, name: str) -> None:
         self.name = name
         super().__init__(f"a source named {name!r} exists already; remove it first or pick another name")
+
+
+class SyncBusy(SourceError):
+    """Another process or command is syncing sources (one lock file per sources folder)."""
+
+    def __init__(self) -> None:
+        super().__init__("another sync is running; try again when it finishes")

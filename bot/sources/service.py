@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bot.core.files import file_lock
 from bot.core.indexer import BuildReport
-from bot.errors import SourceError, SyncFailed
+from bot.errors import SourceError, SyncBusy
 from bot.sources.gitrepo import sync_repository
 from bot.sources.http import Fetcher
 from bot.sources.pages import remove_article, remove_folder, source_folder
@@ -132,7 +132,7 @@ class SourceService:
             with file_lock(self.sources_dir / LOCK_FILE, wait=False):
                 yield
         except BlockingIOError:
-            raise SyncFailed("(all)", "another sync is running") from None
+            raise SyncBusy() from None
 
     def _sync_one(self, source: Source, progress: SyncProgress | None) -> SyncReport:
         started = time.perf_counter()

@@ -191,3 +191,14 @@ def test_https_certificates_are_verified_for_the_host_name(tmp_path):
         assert base.startswith("https://")
         with pytest.raises(FetchFailed, match="CERTIFICATE_VERIFY_FAILED"):
             Fetcher(TEST_POLICY).get(f"{base}/docs/install.html", ("text/html",))
+
+
+def test_two_syncs_at_once_are_refused_in_one_line(site, service):
+    from bot.core.files import file_lock
+    from bot.errors import SyncBusy
+    from bot.sources.service import LOCK_FILE
+
+    service.add("quokka", f"{site.base}/docs/")
+    with file_lock(service.sources_dir / LOCK_FILE, wait=False), pytest.raises(SyncBusy, match="another sync"):
+        service.sync()
+    assert sum(site.requests.values()) == 0
