@@ -87,6 +87,23 @@ def check_name(name: str) -> str:
     return name
 
 
+# A folder of a branch as the hosts show it: github.com/org/repo/tree/<branch>/<folder>, and GitLab's
+# gitlab.com/group/repo/-/tree/<branch>/<folder>. The branch is taken to be one path segment.
+TREE_URL = re.compile(
+    r"^/(?P<repo>[^/]+/[^/]+?)(?:\.git)?/(?:-/)?tree/(?P<branch>[^/]+)(?:/(?P<folder>.*))?$"
+)
+
+
+def split_tree_url(location: str) -> tuple[str, str, str] | None:
+    """(repository URL, branch, folder) for a URL of a folder on GitHub or GitLab, else None."""
+    parts = urlsplit(location)
+    match = TREE_URL.match(parts.path.rstrip("/")) if parts.hostname in ("github.com", "gitlab.com") else None
+    if match is None:
+        return None
+    repository = f"{parts.scheme}://{parts.netloc}/{match.group('repo')}"
+    return repository, match.group("branch"), (match.group("folder") or "").strip("/")
+
+
 def guess_kind(location: str) -> Kind:
     """git for a `.git` URL or a repository on a known host, file for a URL naming one article file,
     website for any other URL. Local paths are git repositories."""

@@ -24,7 +24,15 @@ from bot.sources.gitrepo import sync_repository
 from bot.sources.http import Fetcher
 from bot.sources.pages import remove_article, remove_folder, source_folder
 from bot.sources.policy import FetchPolicy
-from bot.sources.registry import Kind, Registry, Source, check_location, check_name, guess_kind
+from bot.sources.registry import (
+    Kind,
+    Registry,
+    Source,
+    check_location,
+    check_name,
+    guess_kind,
+    split_tree_url,
+)
 from bot.sources.state import SyncState
 from bot.sources.website import Outcome, Pages, kept_urls, sync_file, sync_website
 
@@ -85,6 +93,10 @@ class SourceService:
     ) -> Source:
         """Check and register a source (nothing is fetched until it is synced)."""
         check_name(name)
+        tree = split_tree_url(location) if kind in (None, "git") else None
+        if tree is not None:  # a folder's page on the host: its repository, branch and folder
+            location, branch, folder = tree[0], branch or tree[1], folder or tree[2]
+            kind = "git"
         kind = kind or guess_kind(location)
         location = check_location(kind, location.strip(), local_allowed)
         source = Source(name, kind, location, tuple(include), tuple(exclude), branch, folder.strip("/"))

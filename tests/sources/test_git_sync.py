@@ -144,3 +144,29 @@ def test_repository_on_a_private_address_is_refused_before_git_runs(tmp_path, re
         report = strict.sync()[0]
     assert report.error.startswith("127.0.0.1 is a loopback address")
     assert not (tmp_path / "strict" / "wombat" / "repo.git").exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "https://github.com/org/lib/tree/main/docs/guide",
+            ("https://github.com/org/lib", "main", "docs/guide"),
+        ),
+        ("https://github.com/org/lib/tree/v2", ("https://github.com/org/lib", "v2", "")),
+        ("https://gitlab.com/group/lib/-/tree/dev/docs", ("https://gitlab.com/group/lib", "dev", "docs")),
+    ],
+)
+def test_a_folder_url_on_the_host_names_repository_branch_and_folder(service, url, expected):
+    source = service.add("lib", url)
+    assert (source.kind, source.location, source.branch, source.folder) == ("git", *expected)
+
+
+def test_kinds_are_guessed_from_the_location(service):
+    from bot.sources.registry import guess_kind
+
+    assert guess_kind("https://github.com/org/lib") == "git"
+    assert guess_kind("https://git.example.org/lib.git") == "git"
+    assert guess_kind("https://example.org/files/guide.pdf") == "file"
+    assert guess_kind("https://docs.example.org/guide/") == "website"
+    assert guess_kind("https://docs.example.org/guide/index.html") == "website"

@@ -199,6 +199,9 @@ def test_two_syncs_at_once_are_refused_in_one_line(site, service):
     from bot.sources.service import LOCK_FILE
 
     service.add("quokka", f"{site.base}/docs/")
-    with file_lock(service.sources_dir / LOCK_FILE, wait=False), pytest.raises(SyncBusy, match="another sync"):
+    with (
+        file_lock(service.sources_dir / LOCK_FILE, wait=False),
+        pytest.raises(SyncBusy, match="another sync"),
+    ):
         service.sync()
     assert sum(site.requests.values()) == 0
