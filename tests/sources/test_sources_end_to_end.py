@@ -10,10 +10,12 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import EXIT_SKIPPED, cli
-from tests.conftest import MODEL_CACHE, TEST_BACKEND
+from tests.conftest import MODEL_CACHE, TEST_BACKEND, hard_time_limit
 from tests.sources.conftest import second_commit
 
 pytestmark = pytest.mark.model
+# On a fresh machine the first model test exports the model to ONNX (a minute or two on 2 cores).
+time_limit = hard_time_limit(600)
 
 
 def invoke(*args: str):
