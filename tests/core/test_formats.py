@@ -237,3 +237,15 @@ def test_damaged_pdfs_and_notebooks_are_refused_never_raised():
 def test_html_title_drops_the_site_name_the_h1_lacks(title, h1, expected):
     html = f"<html><head><title>{title}</title></head><body><h1>{h1}</h1><p>Some text.</p></body></html>"
     assert parse_document("p.html", html.encode()).title == expected
+
+
+def test_docs_about_cookies_are_content_not_a_banner():
+    page = b"""<html><head><title>Sessions</title></head><body>
+<div class="cookie-consent-banner"><p>We use cookies. Accept them all?</p></div>
+<main><h1 id="sessions">Sessions</h1><p>A session object keeps settings across the requests it sends.</p>
+<section id="cookies"><h2 id="cookies-h">Cookies</h2><p class="cookie-note">A session stores the cookies a
+server sets and sends them back with the next request to that server, until they expire.</p></section>
+</main></body></html>"""
+    doc = parse_document("sessions.html", page)
+    assert "## Cookies {#cookies-h}" in doc.body and "sends them back with the next request" in doc.body
+    assert "Accept them all" not in doc.body

@@ -18,7 +18,15 @@ HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 # Sphinx, MkDocs and Docusaurus put a permalink symbol at the end of each heading.
 PERMALINK_MARKS = " \t\n¶#§🔗"
 CHROME_TAGS = ["script", "style", "nav", "footer", "header", "noscript", "aside", "form", "template"]
-CONSENT = re.compile(r"cookie|consent|gdpr", re.I)
+# Class or id names of cookie and consent banners: the word with what it is a part of ("cookie-banner",
+# "consent_modal"), and the widgets' own names. Not a bare "cookie": docs about cookies are content.
+CONSENT = re.compile(
+    r"(cookie|consent|gdpr|privacy)[-_]?(banner|notice|bar|popup|modal|dialog|overlay|box|wrapper|message)"
+    r"|cookie[-_]?consent|cookieconsent|onetrust|cookiebot|cc-window",
+    re.I,
+)
+# Never removed for a name, whatever it says: the page itself and its sections.
+CONTENT_TAGS = ("html", "body", "main", "article", "section", *HEADINGS)
 BLOCKS = ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "blockquote", "td"]
 
 
@@ -49,10 +57,10 @@ def _title(soup: Any) -> str:
 def _drop_consent_banners(soup: Any) -> None:
     """Cookie and consent banners are ordinary <div>s that say nothing about the page; on a page with
     little text the extractor can take one for content, so they go first, by their usual names (never
-    the page's body or main element, which some sites mark while a banner shows)."""
+    the page, its sections or headings, which some sites mark while a banner shows)."""
     found = soup.find_all(attrs={"class": CONSENT}) + soup.find_all(attrs={"id": CONSENT})
     for element in found:
-        if element.name not in ("html", "body", "main", "article") and not element.decomposed:
+        if element.name not in CONTENT_TAGS and not element.decomposed:
             element.decompose()
 
 
