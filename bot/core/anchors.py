@@ -13,7 +13,7 @@ import re
 
 # `{#id}` at the end of a heading; an id is any run of characters that needs no escaping in a URL
 # fragment (HTML ids are rarely anything else, and one that is can't be linked to as written anyway).
-HEADING_ID = re.compile(r"\s*\{#([A-Za-z0-9_.:=~%+-]{1,200})\}\s*$")
+HEADING_ID = re.compile(r"\{#([A-Za-z0-9_.:=~%+-]{1,200})\}\s*$")
 HEADING_LINE = re.compile(r"^(#{1,6})\s+(.*?)\s*$")
 FENCE = re.compile(r"^\s*(```|~~~)")
 # What GitHub's slugger drops: everything but letters, digits, marks, spaces, hyphens and underscores.

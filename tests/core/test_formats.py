@@ -249,3 +249,26 @@ server sets and sends them back with the next request to that server, until they
     doc = parse_document("sessions.html", page)
     assert "## Cookies {#cookies-h}" in doc.body and "sends them back with the next request" in doc.body
     assert "Accept them all" not in doc.body
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("open-tag.mdx", "<Tabs" + " " * 500_000 + "never closed"),
+        ("comments.mdx", "{/*" * 300_000),
+        ("tags.mdx", '<Tab value="a">x</Tab>' * 50_000),
+        ("heading.md", "# a" + " " * 500_000 + "b {#x}"),
+    ],
+)
+def test_hostile_text_is_read_in_linear_time(name, text):
+    """Each of these took minutes with regular expressions whose parts could match the same characters."""
+    import time
+
+    started = time.perf_counter()
+    parse_document(name, text.encode())
+    assert time.perf_counter() - started < 5
+
+
+def test_mdx_keeps_comparisons_in_prose():
+    body = parse_document("a.mdx", b"If x < 3 and y > 2, use <Tip>the fast path</Tip>.").body
+    assert body.strip() == "If x < 3 and y > 2, use the fast path."

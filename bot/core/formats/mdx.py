@@ -12,10 +12,28 @@ import re
 FENCE = re.compile(r"^\s*(```|~~~)")
 # `import X from "y"` / `export const meta = {...}` at the start of a line, up to the next blank line.
 MODULE_LINE = re.compile(r"^(import|export)\s")
-# Tags of components (capitalised, or dotted like <Tabs.Item>) and fragments <> </>, with their props;
-# a prop may hold a {...} expression or a quoted string with ">" in it.
-COMPONENT_TAG = re.compile(r"</?(?:[A-Z][\w.]*)?(?:\s+(?:[^<>{}\"']|\"[^\"]*\"|'[^']*'|\{[^{}]*\})*)?\s*/?>")
-JSX_COMMENT = re.compile(r"\{/\*.*?\*/\}", re.DOTALL)
+# Tags of components (capitalised, or dotted like <Tabs.Item>) with their props, and fragments <> </>.
+# Written so that no two parts can match the same characters (props: runs of plain characters between
+# quoted strings and {...} expressions): a tag left open on a long line costs one pass, not a blow-up.
+COMPONENT_TAG = re.compile(
+    r"</?(?:[A-Z][\w.]*(?:\s[^<>{}\"']*(?:(?:\"[^\"]*\"|'[^']*'|\{[^{}]*\})[^<>{}\"']*)*)?)?/?>"
+)
+COMMENT_OPEN, COMMENT_CLOSE = "{/*", "*/}"
+
+
+def strip_comments(text: str) -> str:
+    """Remove `{/* ... */}` JSX comments; an unclosed one is left as it is (found with str.find, so a
+    file of unclosed openers costs one pass)."""
+    pieces = []
+    position = 0
+    while (start := text.find(COMMENT_OPEN, position)) != -1:
+        end = text.find(COMMENT_CLOSE, start + len(COMMENT_OPEN))
+        if end == -1:
+            break
+        pieces.append(text[position:start])
+        position = end + len(COMMENT_CLOSE)
+    pieces.append(text[position:])
+    return "".join(pieces)
 
 
 def mdx_to_markdown(body: str) -> str:
@@ -26,7 +44,7 @@ def mdx_to_markdown(body: str) -> str:
 
     def flush() -> None:
         if prose:
-            text = COMPONENT_TAG.sub("", JSX_COMMENT.sub("", "\n".join(prose)))
+            text = COMPONENT_TAG.sub("", strip_comments("\n".join(prose)))
             out.extend(line.strip() if not line.strip() else line for line in text.splitlines())
             prose.clear()
 

@@ -83,11 +83,14 @@ def _page_text(number: int, text: str, headings: list[tuple[int, str]]) -> str:
     """The page's text with its outline headings put before the lines that hold their titles (the
     line is then dropped: the heading says it), else at the page's start."""
     lines = [_escape_hashes(line) for line in text.splitlines()]
+    # Each title's lines, found in one pass: a page with thousands of outline entries stays linear.
+    where: dict[str, list[int]] = {}
+    for index, line in enumerate(lines):
+        where.setdefault(" ".join(line.split()).casefold(), []).append(index)
     inserts: list[tuple[int, str]] = []
     for level, title in headings:
-        at = next(
-            (i for i, line in enumerate(lines) if " ".join(line.split()).casefold() == title.casefold()), None
-        )
+        found = where.get(title.casefold())
+        at = found.pop(0) if found else None
         if at is not None:
             lines[at] = ""
         inserts.append((at or 0, f"{'#' * level} {title} {{#page={number + 1}}}"))
