@@ -74,11 +74,7 @@ SentenceScorer = Callable[[Sequence[str]], Sequence[float]]
 
 def used_hits(hits: Sequence[Hit]) -> list[Hit]:
     """The passages an answer quotes: the best one, and the next when it scores almost as well."""
-    return (
-        [h for h in hits if h.score >= hits[0].score - TUNING.supporting_margin][: TUNING.supporting_passages]
-        if hits
-        else []
-    )
+    return [h for h in hits if h.score >= hits[0].score - TUNING.supporting_margin][: TUNING.supporting_passages] if hits else []
 
 
 def compose_answer(
@@ -134,10 +130,7 @@ def join_sentences(sentences: Sequence[str]) -> str:
 
 
 def quoted_sentences(
-    question: str,
-    hits: Sequence[Hit],
-    scorer: SentenceScorer | None = None,
-    limit: int = TUNING.max_sentences,
+    question: str, hits: Sequence[Hit], scorer: SentenceScorer | None = None, limit: int = TUNING.max_sentences
 ) -> list[tuple[int, str]]:
     """The sentences of the best passages that answer the question best, in reading order, each as
     (index of the hit it comes from, sentence).

@@ -40,6 +40,8 @@ class Embedder(Protocol):
     def count_tokens(self, text: str) -> int: ...
 
 
+
+
 class SentenceTransformerEmbedder:
     """The reference backend: sentence-transformers on torch, on the CPU unless told otherwise."""
 

@@ -153,9 +153,7 @@ def evaluate(
     unanswerable_conf = [kb.ask(item.question, k=RANKING_DEPTH).confidence for item in unanswerable]
     at_target = threshold_answering(answerable_conf, ANSWERED_TARGET)
     cited = sum(cites_gold(answer, item) for answer, item in zip(answers, questions, strict=True))
-    with_facts = [
-        (answer, item.expect) for answer, item in zip(answers, questions, strict=True) if item.expect
-    ]
+    with_facts = [(answer, item.expect) for answer, item in zip(answers, questions, strict=True) if item.expect]
     return EvalReport(
         questions=len(questions),
         unanswerable=len(unanswerable),

@@ -133,7 +133,8 @@ class IndexStore:
         """Whether the manifest agrees with the arrays and tables it describes (see checks.py)."""
         with self._db_lock:
             counts = {
-                table: self._db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] for table in TABLES
+                table: self._db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+                for table in TABLES
             }
         return data_problem(
             self.manifest,
