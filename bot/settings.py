@@ -76,7 +76,7 @@ class CoreSettings(BaseSettings):
     # set (python-faq, python-faq-pages, libs-faq-pages: 0.486, 0.476, 0.445); README, "Measured quality".
     threshold: float = Field(default=0.44, ge=0.0, le=1.0)
     # A second, stronger sentence-transformers model that re-ranks the best passages (empty: off). It
-    # costs about 150 ms per question and 1 s per indexed passage with all-mpnet-base-v2 on 2 cores.
+    # costs about 100 ms per question and 0.7 s per indexed passage with all-mpnet-base-v2 on 2 cores.
     rerank_model: str = ""
     # Used instead of `threshold` when the re-ranker is on: the blended score has its own scale (the
     # thresholds answering 95 % with all-mpnet-base-v2 were 0.441, 0.420 and 0.472 on the three sets).
