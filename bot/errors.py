@@ -194,3 +194,13 @@ class BaseCollectionRefused(QABotError):
             f"{action} on the base collection only works in the operator's home servers or from the "
             "command line; this server can change its own collection (scope: server). Nothing was changed."
         )
+
+
+class NoCollection(QABotError):
+    """A server without a collection of its own asked to change or reindex it."""
+
+    def __init__(self, guild_id: int) -> None:
+        self.guild_id = guild_id
+        super().__init__(
+            "this server has no collection of its own yet; add an article with /kb add to start one"
+        )

@@ -86,8 +86,9 @@ class CoreSettings(BaseSettings):
     # Chunking is roughly linear in size but slow per byte (a 50 MB file took 4 minutes); real articles
     # are a few KB, so 2 MB only stops mistakes (a log or a dump saved as .md) and attacks.
     max_article_bytes: int = Field(default=2_000_000, ge=1024)
-    # Each server's own collection: <collections_dir>/<server id>/knowledge and .../index.
-    collections_dir: Path = Path("data/collections")
+    # Each server's own collection: <collections_dir>/<server id>/knowledge and .../index; None: the
+    # folder `collections` beside the database (data/collections by default), with the other server data.
+    collections_dir: Path | None = None
     # Loaded server collections are evicted least-recently-used past this many MB of index files (a
     # 20-article collection is about 0.3 MB; the base and the model are not counted).
     collections_memory_mb: int = Field(default=256, ge=1)

@@ -178,6 +178,9 @@ class Collections:
         return changed
 
     # -- asking ----------------------------------------------------------------------------------
+    def clean_question(self, question: str) -> str:
+        return self.base.clean_question(question)
+
     def ask_many(self, questions: list[str], k: int | None = None, scope: Scope = Scope()) -> list[Answer]:
         """Answer as the server in `scope` would: its collection and the base, merged by confidence."""
         guild = self.loaded(scope.guild_id) if scope.guild_id is not None else None
