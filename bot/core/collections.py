@@ -36,6 +36,17 @@ KNOWLEDGE_FOLDER = "knowledge"
 INDEX_FOLDER = "index"
 
 
+def collection_folder(root: Path, guild_id: int) -> Path:
+    """A server's collection folder under `root`; int() so the id can never be a path."""
+    return root / str(int(guild_id))
+
+
+def collection_dirs(root: Path, guild_id: int) -> tuple[Path, Path]:
+    """(knowledge folder, index folder) of a server's collection under `root`."""
+    folder = collection_folder(root, guild_id)
+    return folder / KNOWLEDGE_FOLDER, folder / INDEX_FOLDER
+
+
 @dataclass(frozen=True)
 class Scope:
     """What a question in a server is answered from: its collection (when it has one), plus the base
@@ -82,13 +93,13 @@ class Collections:
 
     # -- where things are ------------------------------------------------------------------------
     def folder(self, guild_id: int) -> Path:
-        return self.root / str(int(guild_id))  # int(): the id can never be a path
+        return collection_folder(self.root, guild_id)
 
     def knowledge_dir(self, guild_id: int) -> Path:
-        return self.folder(guild_id) / KNOWLEDGE_FOLDER
+        return collection_dirs(self.root, guild_id)[0]
 
     def index_dir(self, guild_id: int) -> Path:
-        return self.folder(guild_id) / INDEX_FOLDER
+        return collection_dirs(self.root, guild_id)[1]
 
     def exists(self, guild_id: int) -> bool:
         """Whether the server has a collection (an index generation to answer from)."""
@@ -236,23 +247,37 @@ class Collections:
 
     def delete(self, guild_id: int) -> bool:
         """Delete the server's collection, articles and all; False when it had none."""
-        folder = self.folder(guild_id)
-        if not folder.exists():
-            return False
-        self.drop_index(guild_id)
-        shutil.rmtree(folder)
-        return True
+        self.evict(guild_id)
+        return delete_collection(self.root, guild_id)
 
     def describe(self) -> list[CollectionInfo]:
-        """Every server collection on disk, by server id."""
-        if not self.root.is_dir():
-            return []
-        loaded = set(self.loaded_ids())
-        found = []
-        for folder in sorted(self.root.iterdir(), key=lambda p: p.name):
-            if folder.name.isdigit() and folder.is_dir():
-                found.append(_describe(int(folder.name), folder, self.index_dir(int(folder.name)), loaded))
-        return found
+        return describe_collections(self.root, set(self.loaded_ids()))
+
+
+def delete_collection(root: Path, guild_id: int) -> bool:
+    """Delete a server's collection under `root`, articles and all (its index first, CURRENT first, so
+    another process's reader sees no collection rather than half of one); False when it had none."""
+    folder = collection_folder(root, guild_id)
+    if not folder.exists():
+        return False
+    _, index_dir = collection_dirs(root, guild_id)
+    if index_dir.is_dir():
+        with build_lock(index_dir):
+            (index_dir / CURRENT_FILE).unlink(missing_ok=True)
+    shutil.rmtree(folder)
+    return True
+
+
+def describe_collections(root: Path, loaded: set[int] | None = None) -> list[CollectionInfo]:
+    """Every server collection under `root`, by server id, with its size."""
+    if not root.is_dir():
+        return []
+    found = []
+    for folder in sorted(root.iterdir(), key=lambda p: p.name):
+        if folder.name.isdigit() and folder.is_dir():
+            guild_id = int(folder.name)
+            found.append(_describe(guild_id, folder, collection_dirs(root, guild_id)[1], loaded or set()))
+    return found
 
 
 def _describe(guild_id: int, folder: Path, index_dir: Path, loaded: set[int]) -> CollectionInfo:

@@ -134,7 +134,7 @@ class QABot(commands.Bot):
                     "retention: forgot %d questions older than %d days", removed, self.storage.retention_days
                 )
                 for guild_id in await asyncio.to_thread(self.storage.expired_guilds):
-                    await asyncio.to_thread(forget_guild, self.storage, self.collections, guild_id)
+                    await asyncio.to_thread(forget_guild, self.storage, self.collections.delete, guild_id)
                     log.info("retention: deleted the data of server %s, left long ago", guild_id)
             except Exception:
                 log.exception("retention purge failed; will try again")
