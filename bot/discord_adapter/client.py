@@ -129,16 +129,18 @@ class QABot(commands.Bot):
     async def _purge_forever(self) -> None:
         while True:
             try:
-                removed = await asyncio.to_thread(self.storage.purge)
-                log.info(
-                    "retention: forgot %d questions older than %d days", removed, self.storage.retention_days
-                )
-                for guild_id in await asyncio.to_thread(self.storage.expired_guilds):
-                    await asyncio.to_thread(forget_guild, self.storage, self.collections.delete, guild_id)
-                    log.info("retention: deleted the data of server %s, left long ago", guild_id)
+                await self.purge_once()
             except Exception:
                 log.exception("retention purge failed; will try again")
             await asyncio.sleep(PURGE_EVERY)
+
+    async def purge_once(self) -> None:
+        """Forget questions past the retention period, and every trace of servers left that long ago."""
+        removed = await asyncio.to_thread(self.storage.purge)
+        log.info("retention: forgot %d questions older than %d days", removed, self.storage.retention_days)
+        for guild_id in await asyncio.to_thread(self.storage.expired_guilds):
+            await asyncio.to_thread(forget_guild, self.storage, self.collections.delete, guild_id)
+            log.info("retention: deleted the data of server %s, which the bot left long ago", guild_id)
 
     # -- used by the cogs ---------------------------------------------------------------------
     async def answer(self, question: str, guild_id: int | None, k: int | None = None) -> Answer:

@@ -199,3 +199,23 @@ async def test_config_in_a_leaves_b_alone_and_only_moderators_may_use_it(
         actions = [(e.guild_id, e.action) for e in storage.audit_trail() if e.action.startswith("config")]
         assert (s.a.id, "config set") in actions and (s.a.id, "config reset") in actions
         assert (s.b.id, "config set") in actions
+
+
+async def test_a_server_the_bot_leaves_is_forgotten_after_the_retention_period(
+    emu, servers, start_servers_bot, storage, monkeypatch
+):
+    s = servers
+    async with start_servers_bot() as bot:
+        await add_article(emu, s.a, s.a_general, s.mod_a, "quokka.md", QUOKKA)
+        await add_article(emu, s.b, s.b_general, s.mod_b, "wombat.md", WOMBAT)
+        await run(emu, s.a, s.a_general, emu.world.alice, "ask", {"question": ASK_QUOKKA})
+        await emu.dispatch("GUILD_DELETE", {"id": str(s.a.id)}, s.a.id)
+        await bot.wait_for("guild_remove", timeout=10)
+        await bot.purge_once()  # within the retention period: everything kept
+        assert bot.collections.exists(s.a.id) and storage.stats(None, s.a.id).asked == 1
+        later = storage._clock() + (storage.retention_days + 1) * 86_400
+        monkeypatch.setattr(storage, "_clock", lambda: later)
+        await bot.purge_once()
+        assert not bot.collections.exists(s.a.id) and not bot.collections.folder(s.a.id).exists()
+        assert storage.stats(None, s.a.id).asked == 0 and storage.audit_trail(guild_id=s.a.id) == []
+        assert bot.collections.exists(s.b.id) and storage.audit_trail(guild_id=s.b.id) != []
