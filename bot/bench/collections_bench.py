@@ -8,7 +8,8 @@ size, loaded, verified and searched as its own. Content does not change what is 
 memory, answer time), only which passages are found.
 
 Measured: the resident memory of the process (VmRSS) before and after every server has asked once, the
-estimated size of the loaded collections against the budget, the first answer in a server whose
+estimated size of the loaded collections against the budget (RSS also keeps what evicted collections
+freed but the allocator did not hand back), the first answer in a server whose
 collection is not loaded (cold: load + answer), answers in a loaded one (warm), and the base's own
 answers for comparison (the single-collection path).
 """
@@ -82,13 +83,15 @@ def bench_collections(base: KnowledgeBase, work: Path, servers: int, budget_mb: 
     collections = Collections(base, root, budget_mb * 2**20)
     for question in BASE_QUESTIONS:  # warm the model and the base before anything is timed
         base.ask(question)
-    base_only = [timed(collections, BASE_QUESTIONS[n % 4], Scope()) for n in range(WARM_RUNS)]
     rss_before = resident_mb()
     cold = [timed(collections, SERVER_QUESTION, Scope(guild_id)) for guild_id in guilds]
     rss_after = resident_mb()
     hot = guilds[-1]  # the last one asked is certainly loaded
-    warm = [timed(collections, BASE_QUESTIONS[n % 4], Scope(hot)) for n in range(WARM_RUNS)]
-    warm_own = [timed(collections, SERVER_QUESTION, Scope(hot)) for _ in range(WARM_RUNS)]
+    base_only, warm, warm_own = [], [], []
+    for n in range(WARM_RUNS):  # interleaved, so a burst of load on the machine hits all three alike
+        base_only.append(timed(collections, BASE_QUESTIONS[n % 4], Scope()))
+        warm.append(timed(collections, BASE_QUESTIONS[n % 4], Scope(hot)))
+        warm_own.append(timed(collections, SERVER_QUESTION, Scope(hot)))
     one_collection_mb = collections.resident_bytes() / max(1, len(collections.loaded_ids())) / 2**20
     return {
         "servers": servers,
@@ -98,7 +101,11 @@ def bench_collections(base: KnowledgeBase, work: Path, servers: int, budget_mb: 
         "loaded_at_end": len(collections.loaded_ids()),
         "loaded_estimate_mb": round(collections.resident_bytes() / 2**20, 1),
         "collection_on_disk_mb": round(one_collection_mb, 3),
-        "rss_mb": {"before_servers": round(rss_before, 1), "after_every_server": round(rss_after, 1)},
+        "rss_mb": {
+            "before_servers": round(rss_before, 1),
+            "after_every_server": round(rss_after, 1),
+            "growth": round(rss_after - rss_before, 1),
+        },
         "cold_first_answer": summary(cold),
         "cold_max_ms": round(max(cold) * 1e3, 1),
         "warm_base_only": summary(base_only),
