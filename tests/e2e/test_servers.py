@@ -5,10 +5,13 @@ removes is hidden in B only; /config and /kb stats stay inside their server."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from types import SimpleNamespace
 
 import pytest
 
+from bot.core.collections import Collections
 from tests.e2e.conftest import MANAGE_GUILD
 from tests.e2e.helpers import message_of
 
@@ -219,3 +222,22 @@ async def test_a_server_the_bot_leaves_is_forgotten_after_the_retention_period(
         assert not bot.collections.exists(s.a.id) and not bot.collections.folder(s.a.id).exists()
         assert storage.stats(None, s.a.id).asked == 0 and storage.audit_trail(guild_id=s.a.id) == []
         assert bot.collections.exists(s.b.id) and storage.audit_trail(guild_id=s.b.id) != []
+
+
+async def test_a_collection_another_process_changed_is_served_without_a_restart(
+    emu, servers, start_servers_bot, kb
+):
+    s = servers
+    async with start_servers_bot(index_poll_seconds=0.5) as bot:
+        await add_article(emu, s.a, s.a_general, s.mod_a, "quokka.md", QUOKKA)
+        listed = await run(emu, s.a, s.a_general, s.mod_a, "kb", {}, "list")
+        assert listed.callback_data["embeds"][0]["title"] == "This server's collection: 1 articles"
+        # Another process (a second shard, or `qabot index --collection`) over the same folders:
+        other = Collections(kb, bot.collections.root, memory_budget=10**9)
+        await asyncio.to_thread(other.add, s.a.id, "wombat.md", WOMBAT, limit=100_000, replace=False)
+        deadline = time.monotonic() + 20
+        while "wombat.md" not in {a.path for a in bot.collections.loaded(s.a.id).articles()}:
+            assert time.monotonic() < deadline, "the poll never picked up the other process's build"
+            await asyncio.sleep(0.2)
+        in_a = await run(emu, s.a, s.a_general, emu.world.alice, "ask", {"question": ASK_WOMBAT})
+        assert sources_of(emu, in_a).startswith("1. Wombat, the imaginary training scheduler")
