@@ -22,7 +22,8 @@ from pathlib import Path
 
 from bot.bench.stats import summary
 from bot.bench.synthetic import article_text
-from bot.core.collections import Collections, Scope, collection_dirs
+from bot.core.collection_folders import collection_dirs
+from bot.core.collections import Collections, Scope
 from bot.core.embedding import Embedder
 from bot.core.indexer import build_index
 from bot.core.service import KnowledgeBase

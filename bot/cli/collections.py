@@ -38,7 +38,7 @@ def collection_settings(guild_id: int | None, **overrides: Any) -> CoreSettings:
     settings = core_settings(**overrides)
     if guild_id is None:
         return settings
-    from bot.core.collections import collection_dirs
+    from bot.core.collection_folders import collection_dirs
 
     if overrides.get("knowledge_dir") or overrides.get("index_dir"):
         raise ConfigError("--collection names the folders itself; leave out --knowledge and --index")
@@ -72,7 +72,7 @@ def collections_group(context: click.Context) -> None:
     """List the servers' collections with their sizes (`delete` removes one and the server's data)."""
     if context.invoked_subcommand is not None:
         return
-    from bot.core.collections import describe_collections
+    from bot.core.collection_folders import describe_collections
 
     root = collections_root(core_settings())
     found = describe_collections(root)
@@ -95,7 +95,7 @@ def collections_group(context: click.Context) -> None:
 def delete_command(guild_id: int, yes: bool) -> None:
     """Delete GUILD_ID's collection and every row of that server (settings, questions, votes, audit) now,
     instead of a retention period after the bot left it."""
-    from bot.core.collections import delete_collection
+    from bot.core.collection_folders import delete_collection
     from bot.guild_data import forget_guild
     from bot.storage import Storage
 
