@@ -103,7 +103,8 @@ def more_sources_embed(answer: Answer) -> discord.Embed:
         return embed
     for number, hit in enumerate(extra[:5], len(answer.sources) + 1):
         p = hit.passage
-        name = trim(f"{number}. {p.title} — {p.section} ({hit.score:.0%})", EMBED_FIELD_NAME_LIMIT)
+        where = f", {COLLECTION_LABELS.get(hit.collection, hit.collection)}" if hit.collection else ""
+        name = trim(f"{number}. {p.title} — {p.section} ({hit.score:.0%}{where})", EMBED_FIELD_NAME_LIMIT)
         snippet = trim(" ".join(p.text.split()), SNIPPET_CHARS)
         value = f"{snippet}\n<{p.url}>" if p.url else snippet
         embed.add_field(name=name, value=trim(value, EMBED_FIELD_VALUE_LIMIT), inline=False)
