@@ -33,6 +33,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
                 "path": h.passage.doc_path,
                 "score": round(h.score, 4),
             }
+            | ({"collection": h.collection} if h.collection else {})
             for h in answer.hits
         ],
         "suggestions": list(answer.suggestions),

@@ -61,9 +61,10 @@ def test_index_and_ask_a_server_collection_beside_the_base(home):
         "score": 0,
         "collection": "server",
     }
+    assert {p.get("collection") for p in as_server["passages"]} <= {"server", "base"}
     as_base = json.loads(run("ask", "--json", ASK_WOMBAT).output)
     assert "wombat.md" not in {p["path"] for p in as_base["passages"]}
-    assert all("collection" not in s for s in as_base["sources"])  # the base alone: unchanged output
+    assert all("collection" not in s for s in as_base["sources"] + as_base["passages"])  # unchanged
 
 
 def test_ask_as_a_server_follows_its_settings_from_the_database(home):
