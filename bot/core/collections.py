@@ -35,7 +35,7 @@ from bot.core.knowledge_files import is_article_name, is_hidden
 from bot.core.merged import BASE, SERVER, Part, ask_across
 from bot.core.service import KnowledgeBase, clean_question
 from bot.core.store import CURRENT_FILE
-from bot.errors import IndexError_, KnowledgeError, UnknownArticle
+from bot.errors import IndexError_, KnowledgeError, NoCollection, UnknownArticle
 
 log = logging.getLogger(__name__)
 
@@ -213,8 +213,11 @@ class Collections:
         return ArticleChange(relative, BuildReport(0, 0, 0, 0, (), 0.0, removed=(relative,)), trashed=trashed)
 
     def reindex(self, guild_id: int) -> BuildReport:
-        """Rebuild the server's collection from its knowledge folder (edited by hand, say)."""
+        """Rebuild the server's collection from its knowledge folder (edited by hand, say); NoCollection
+        when the folder holds no article (none added yet, or all removed)."""
         kb = self.knowledge_base(guild_id)
+        if not kb.knowledge_dir.is_dir() or not _other_articles(kb.knowledge_dir, ""):
+            raise NoCollection(guild_id)
         report = kb.reindex()
         self._remember(guild_id, kb)
         return report

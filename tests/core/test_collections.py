@@ -10,7 +10,7 @@ import pytest
 
 from bot.core.collections import Collections, Scope
 from bot.core.service import KnowledgeBase
-from bot.errors import UnknownArticle
+from bot.errors import NoCollection, UnknownArticle
 from tests.fakes import HashingEmbedder
 
 GUILD_A, GUILD_B = 111, 222
@@ -108,6 +108,10 @@ def test_removing_the_last_article_removes_the_collection(collections):
     assert collections.loaded(GUILD_A) is None
     with pytest.raises(UnknownArticle):
         collections.remove(GUILD_A, "jax.md")  # a base article is not the server's to remove
+    with pytest.raises(NoCollection):
+        collections.reindex(GUILD_A)  # nothing left to index
+    with pytest.raises(NoCollection):
+        collections.reindex(GUILD_B)  # never had a collection
 
 
 def test_collections_load_lazily_and_the_least_recently_used_is_evicted(collections, tmp_path):

@@ -151,6 +151,9 @@ async def test_the_moderator_of_b_cannot_change_a_or_the_base_and_b_hides_base_a
         refusals = [e for e in storage.audit_trail() if e.result.startswith(("refused", "failed"))]
         assert len(refusals) == 5
 
+        nothing = await run(emu, s.b, s.b_general, s.mod_b, "kb", {}, "reindex")
+        assert "This server has no collection of its own yet" in nothing.content
+
         hidden = await run(emu, s.b, s.b_general, s.mod_b, "kb", {"article": "keras.md"}, "remove")
         assert "hidden in this server only" in hidden.content
         assert base_snapshot(kb) == base_before

@@ -25,7 +25,7 @@ from bot.core import articles
 from bot.discord_adapter import render
 from bot.discord_adapter.errors import NONE, NotModerator
 from bot.discord_adapter.views import article_page
-from bot.errors import BaseCollectionRefused, IndexBusy, NoCollection, UnknownArticle, UploadRefused
+from bot.errors import BaseCollectionRefused, IndexBusy, UnknownArticle, UploadRefused
 
 if TYPE_CHECKING:
     from bot.discord_adapter.client import QABot
@@ -93,8 +93,6 @@ class Moderation(commands.GroupCog, group_name="kb", group_description="Manage t
         async with self.failure_audited(interaction, "kb reindex", args):
             target = self.target(interaction, scope, "/kb reindex")
             async with self.exclusive(target):
-                if target is not None and not self.bot.collections.knowledge_dir(target).is_dir():
-                    raise NoCollection(target)
                 await interaction.response.defer(thinking=True, ephemeral=True)
                 if target is None:
                     report = await asyncio.to_thread(self.bot.kb.reindex)
