@@ -80,7 +80,8 @@ class Moderation(commands.GroupCog, group_name="kb", group_description="Manage t
         try:
             yield
         except Exception as error:
-            await self.bot.audit(interaction, action, args, f"failed: {error}")
+            outcome = "refused" if isinstance(error, BaseCollectionRefused) else "failed"
+            await self.bot.audit(interaction, action, args, f"{outcome}: {error}")
             raise
 
     @app_commands.command(name="reindex")
