@@ -90,7 +90,7 @@ class CoreSettings(BaseSettings):
     # folder `collections` beside the database (data/collections by default), with the other server data.
     collections_dir: Path | None = None
     # Loaded server collections are evicted least-recently-used past this many MB of index files (a
-    # 20-article collection is about 0.3 MB; the base and the model are not counted).
+    # 20-article collection of 60 passages is about 0.7 MB; the base and the model are not counted).
     collections_memory_mb: int = Field(default=256, ge=1)
 
 
