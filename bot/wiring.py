@@ -11,6 +11,7 @@ import logging
 from pathlib import Path
 
 from bot.core import onnx_embedding
+from bot.core.collections import Collections
 from bot.core.embedding import ONNX_BACKENDS, Embedder, create_embedder, missing_onnx_libraries
 from bot.core.indexer import BuildReport
 from bot.core.service import KnowledgeBase
@@ -98,3 +99,16 @@ def open_knowledge_base(
     current_generation(settings.index_dir)  # a bad CURRENT or --index is reported before the model loads
     kb = knowledge_base(settings, embedder, reranker)
     return kb, kb.load(build_if_missing=build_if_missing)
+
+
+MB = 1024 * 1024
+
+
+def collections_root(settings: CoreSettings, database_path: Path) -> Path:
+    """Where the servers' collections live: QABOT_COLLECTIONS_DIR, else `collections` beside the database."""
+    return settings.collections_dir or database_path.parent / "collections"
+
+
+def open_collections(settings: CoreSettings, base: KnowledgeBase, database_path: Path) -> Collections:
+    """The servers' collections around the loaded base, sharing its models, within the memory budget."""
+    return Collections(base, collections_root(settings, database_path), settings.collections_memory_mb * MB)

@@ -16,6 +16,7 @@ from bot.cli.app import (
     knowledge_option,
     open_knowledge_base,
 )
+from bot.cli.collections import collection_option, collection_settings
 from bot.cli.rendering import one_line, summary_line
 from bot.errors import KnowledgeDirMissing, UnknownArticle, UploadRefused
 
@@ -23,16 +24,17 @@ from bot.errors import KnowledgeDirMissing, UnknownArticle, UploadRefused
 @cli.command()
 @knowledge_option
 @index_option
+@collection_option
 @click.option("--full", is_flag=True, help="Re-embed everything instead of only new or changed articles.")
 @handle_errors
-def index(knowledge_dir: Path | None, index_dir: Path | None, full: bool) -> None:
-    """Build or refresh the index from the knowledge directory."""
+def index(knowledge_dir: Path | None, index_dir: Path | None, guild_id: int | None, full: bool) -> None:
+    """Build or refresh the index from the knowledge directory (or a server's collection)."""
     from tqdm import tqdm
 
     from bot.core.indexer import build_index
     from bot.wiring import open_embedder, open_reranker
 
-    settings = core_settings(knowledge_dir=knowledge_dir, index_dir=index_dir)
+    settings = collection_settings(guild_id, knowledge_dir=knowledge_dir, index_dir=index_dir)
     if not settings.knowledge_dir.is_dir():  # before the model loads: a typo should cost nothing
         raise KnowledgeDirMissing(settings.knowledge_dir)
     embedder = open_embedder(settings)
@@ -87,7 +89,9 @@ def kb_add(file: Path, replace: bool, knowledge_dir: Path | None, index_dir: Pat
     data = file.read_bytes()
     # Checked before the model loads, so a refused file costs nothing; checked again when it is added.
     articles.prepare_upload(settings.knowledge_dir, file.name, data, limit, replace)
-    change = articles.add_article(open_knowledge_base(settings), file.name, data, limit=limit, replace=replace)
+    change = articles.add_article(
+        open_knowledge_base(settings), file.name, data, limit=limit, replace=replace
+    )
     finish_build(change.report, f"{'replaced' if change.replaced else 'added'} {one_line(change.path)}; ")
 
 

@@ -13,7 +13,15 @@ import time
 import discord
 from discord import app_commands
 
-from bot.errors import IndexBusy, IndexError_, QABotError, QuestionError, UnknownArticle, UploadRefused
+from bot.errors import (
+    IndexBusy,
+    IndexError_,
+    NoCollection,
+    QABotError,
+    QuestionError,
+    UnknownArticle,
+    UploadRefused,
+)
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +46,7 @@ def describe(error: BaseException) -> str | None:
         return "That only works in a server."
     if isinstance(error, IndexBusy):
         return "A reindex is already running. Try again when it has finished; nothing was changed."
-    if isinstance(error, UploadRefused | UnknownArticle | QuestionError):
+    if isinstance(error, UploadRefused | UnknownArticle | QuestionError | NoCollection):
         return str(error)[:1].upper() + str(error)[1:]
     if isinstance(error, IndexError_):
         return f"The index can't be used: {error}"
