@@ -176,6 +176,36 @@ class ShardConfigError(ConfigError):
         super().__init__(f"shard ids {shard_ids} can't run with shard count {shard_count}")
 
 
+class SettingRefused(QABotError):
+    """A /config value can't be used; nothing was changed."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name
+        self.reason = reason
+        super().__init__(f"`{name}` was not changed: {reason}")
+
+
+class BaseCollectionRefused(QABotError):
+    """Someone tried to change the base collection from a server that is not one of the operator's."""
+
+    def __init__(self, action: str) -> None:
+        self.action = action
+        super().__init__(
+            f"{action} on the base collection only works in the operator's home servers or from the "
+            "command line; this server can change its own collection (scope: server). Nothing was changed."
+        )
+
+
+class NoCollection(QABotError):
+    """A server without a collection of its own asked to change or reindex it."""
+
+    def __init__(self, guild_id: int) -> None:
+        self.guild_id = guild_id
+        super().__init__(
+            "this server has no collection of its own yet; add an article with /kb add to start one"
+        )
+
+
 class SourceError(QABotError):
     """A knowledge source (a website, a git repository, a file URL) can't be added, fetched or synced."""
 

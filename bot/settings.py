@@ -76,7 +76,7 @@ class CoreSettings(BaseSettings):
     # set (python-faq, python-faq-pages, libs-faq-pages: 0.486, 0.476, 0.445); README, "Measured quality".
     threshold: float = Field(default=0.44, ge=0.0, le=1.0)
     # A second, stronger sentence-transformers model that re-ranks the best passages (empty: off). It
-    # costs about 150 ms per question and 1 s per indexed passage with all-mpnet-base-v2 on 2 cores.
+    # costs about 100 ms per question and 0.7 s per indexed passage with all-mpnet-base-v2 on 2 cores.
     rerank_model: str = ""
     # Used instead of `threshold` when the re-ranker is on: the blended score has its own scale (the
     # thresholds answering 95 % with all-mpnet-base-v2 were 0.441, 0.420 and 0.472 on the three sets).
@@ -86,6 +86,12 @@ class CoreSettings(BaseSettings):
     # Chunking is roughly linear in size but slow per byte (a 50 MB file took 4 minutes); real articles
     # are a few KB, so 2 MB only stops mistakes (a log or a dump saved as .md) and attacks.
     max_article_bytes: int = Field(default=2_000_000, ge=1024)
+    # Each server's own collection: <collections_dir>/<server id>/knowledge and .../index; None: the
+    # folder `collections` beside the database (data/collections by default), with the other server data.
+    collections_dir: Path | None = None
+    # Loaded server collections are evicted least-recently-used past this many MB of index files (a
+    # 20-article collection of 60 passages is about 0.7 MB; the base and the model are not counted).
+    collections_memory_mb: int = Field(default=256, ge=1)
 
 
 class DiscordSettings(BaseSettings):
@@ -114,11 +120,23 @@ class DiscordSettings(BaseSettings):
     shard_count: int | None = Field(default=None, ge=1)
     shard_ids: Annotated[list[int], NoDecode] = []
     index_poll_seconds: float = Field(default=5.0, gt=0)
+    # Servers where moderators may change the base collection from Discord (`scope: base`); empty: only
+    # the development guild, if one is set.
+    home_guild_ids: Annotated[list[int], NoDecode] = []
+    # Whether /ask answers only the asker by default (a server can change it with /config).
+    private_answers: bool = False
 
-    @field_validator("moderator_role_ids", "help_channel_ids", "shard_ids", mode="before")
+    @field_validator("moderator_role_ids", "help_channel_ids", "shard_ids", "home_guild_ids", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         return _split_ids(value)
+
+    def home_guilds(self) -> frozenset[int]:
+        """The servers whose moderators may change the base collection: QABOT_HOME_GUILD_IDS, or else the
+        development guild (the operator's own by definition), or none."""
+        if self.home_guild_ids:
+            return frozenset(self.home_guild_ids)
+        return frozenset({self.dev_guild_id}) if self.dev_guild_id is not None else frozenset()
 
 
 class SourcesSettings(BaseSettings):

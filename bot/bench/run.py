@@ -17,7 +17,7 @@ from bot.errors import KnowledgeError, QABotError
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_DEV_BENCH = REPO.parent / "shared" / "bench" / "python-faq"
-SECTIONS = ("backends", "batching", "startup", "incremental", "ann")
+SECTIONS = ("backends", "batching", "startup", "incremental", "ann", "collections")
 BACKENDS = ("torch", "onnx", "onnx-int8")
 TARGETS = {
     "answer_over_floor": 1.5,
@@ -27,6 +27,8 @@ TARGETS = {
     "ann_1m_p50_ms": 5.0,
     "ann_recall@10": 0.95,
     "answers_per_s": 200.0,
+    "collections_cold_p99_s": 1.0,
+    "collections_warm_over_base": 1.5,  # a server's warm answer against the base alone (p50)
 }
 
 
@@ -41,6 +43,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--kb-passages", type=int, default=None, help="synthetic KB size (default 10000)")
     parser.add_argument(
         "--ann-sizes", default=None, help="comma list of vector counts (default 100000,1000000)"
+    )
+    parser.add_argument(
+        "--servers", type=int, default=None, help="server collections for `collections` (default 1000)"
+    )
+    parser.add_argument(
+        "--collections-budget-mb", type=int, default=256, help="memory budget of the server collections"
     )
     parser.add_argument("--startup-runs", type=int, default=None, help="timed `bot ask` runs per backend")
     parser.add_argument("--cache-dir", type=Path, default=Path("index/models"), help="ONNX model cache")
@@ -61,6 +69,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         int(n) for n in (args.ann_sizes or ("20000" if quick else "100000,1000000")).split(",") if n
     ]
     args.startup_runs = args.startup_runs or (1 if quick else 3)
+    args.servers = args.servers or (20 if quick else 1000)
     return args
 
 
@@ -75,14 +84,14 @@ def run(args: argparse.Namespace, work: Path) -> dict:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     single_threaded_search()  # as the answer path runs: one question, one FAISS thread
     results: dict = {"machine": machine(), "options": {k: str(v) for k, v in vars(args).items()}}
-    if not (args.dev_bench / "questions.jsonl").is_file():
-        raise KnowledgeError(
-            f"no dev bench at {args.dev_bench}: pass --dev-bench DIR (see python-faq's README)"
-        )
-    bench = DevBench.load(args.dev_bench, args.questions)
-    questions = [q.question for q in bench.questions]
     kbs = {}
-    if {"backends", "batching", "startup"} & set(args.sections):
+    if {"backends", "batching", "startup"} & set(args.sections):  # the sections that need the dev bench
+        if not (args.dev_bench / "questions.jsonl").is_file():
+            raise KnowledgeError(
+                f"no dev bench at {args.dev_bench}: pass --dev-bench DIR (see python-faq's README)"
+            )
+        bench = DevBench.load(args.dev_bench, args.questions)
+        questions = [q.question for q in bench.questions]
         results["backends"], results["batching"] = {}, {}
         for backend in args.backends:
             say(f"backend {backend}: indexing the dev bench, quality, latency")
@@ -109,14 +118,38 @@ def run(args: argparse.Namespace, work: Path) -> dict:
     if "incremental" in args.sections:
         results["incremental"] = _incremental(args, work, kbs)
     if "ann" in args.sections:
-        from bot.bench.ann_bench import bench_ann
-
-        results["ann"] = []
-        for size in args.ann_sizes:
-            say(f"ann: {size} vectors")
-            results["ann"].append(bench_ann(size))
+        results["ann"] = _ann(args)
+    if "collections" in args.sections:
+        results["collections"] = _collections(args, work)
     results["targets"] = check_targets(results)
     return results
+
+
+def _ann(args: argparse.Namespace) -> list[dict]:
+    from bot.bench.ann_bench import bench_ann
+
+    figures = []
+    for size in args.ann_sizes:
+        say(f"ann: {size} vectors")
+        figures.append(bench_ann(size))
+    return figures
+
+
+def _collections(args: argparse.Namespace, work: Path) -> dict:
+    from bot.bench.collections_bench import bench_collections
+    from bot.bench.quality import MODEL
+    from bot.core.service import KnowledgeBase
+    from bot.settings import CoreSettings
+    from bot.wiring import open_embedder
+
+    settings = CoreSettings(
+        model=MODEL, backend="auto", model_cache_dir=args.cache_dir, index_dir=work / "no-index"
+    )
+    embedder = open_embedder(settings)
+    say(f"collections: the shipped base and {args.servers} servers x 20 articles with {embedder.backend}")
+    base = KnowledgeBase(REPO / "knowledge", work / "base-index", embedder, threshold=settings.threshold)
+    base.load()
+    return bench_collections(base, work / "servers", args.servers, args.collections_budget_mb)
 
 
 def _incremental(args: argparse.Namespace, work: Path, kbs: dict) -> dict:
@@ -165,7 +198,22 @@ def check_targets(results: dict) -> dict:
             checks[f"ann_p50_ms[{size}]"] = _check(
                 figures["search"]["p50_ms"], TARGETS["ann_1m_p50_ms"], "<="
             )
+    checks.update(_collection_checks(results.get("collections")))
     return checks
+
+
+def _collection_checks(f: dict | None) -> dict:
+    """Issue 12's targets: cold first answer under 1 s, warm answers unchanged, memory in the budget."""
+    if f is None:
+        return {}
+    warm = ratio(f["warm_server_base_question"]["p50_ms"], f["warm_base_only"]["p50_ms"])
+    return {
+        "collections_cold_p99_s": _check(
+            round(f["cold_first_answer"]["p99_ms"] / 1e3, 3), TARGETS["collections_cold_p99_s"], "<"
+        ),
+        "collections_warm_over_base": _check(warm, TARGETS["collections_warm_over_base"], "<="),
+        "collections_loaded_mb": _check(f["loaded_estimate_mb"], f["budget_mb"], "<="),
+    }
 
 
 def _check(value: float, target: float, relation: str) -> dict:
@@ -210,6 +258,10 @@ def render(results: dict) -> str:
             f"(flat {f['flat_mb']} MB), p50 {f['search']['p50_ms']} ms p99 {f['search']['p99_ms']} ms, "
             f"recall@10 {f['recall@10']} | exact p50 {f['exact_search']['p50_ms']} ms"
         )
+    if "collections" in results:
+        from bot.bench.collections_bench import render_collections
+
+        lines.append(render_collections(results["collections"]))
     for name, check in results.get("targets", {}).items():
         lines.append(
             f"target {name}: {check['value']} {check['target']} {'met' if check['met'] else 'NOT MET'}"

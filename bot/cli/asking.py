@@ -18,6 +18,7 @@ from bot.cli.app import (
     knowledge_option,
     open_knowledge_base,
 )
+from bot.cli.collections import collection_option, collections_root, server_scope
 from bot.cli.rendering import format_answer, render_answer
 from bot.errors import QABotError
 
@@ -26,23 +27,30 @@ from bot.errors import QABotError
 @click.argument("question")
 @knowledge_option
 @index_option
+@collection_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per question.")
 @click.option(
     "-k", "top_k", type=click.IntRange(1, 50), default=None, help="Passages to retrieve (default 5)."
 )
 @handle_errors
 def ask(
-    question: str, knowledge_dir: Path | None, index_dir: Path | None, as_json: bool, top_k: int | None
+    question: str,
+    knowledge_dir: Path | None,
+    index_dir: Path | None,
+    guild_id: int | None,
+    as_json: bool,
+    top_k: int | None,
 ) -> None:
-    """Answer QUESTION ("-" reads one question per line from standard input)."""
+    """Answer QUESTION ("-" reads one question per line from standard input); with --collection, as that
+    server would: from its collection and the base, with its /config settings."""
     settings = core_settings(knowledge_dir=knowledge_dir, index_dir=index_dir, top_k=top_k)
     if question != "-":  # checked before the model loads, so a bad question costs nothing
         from bot.core.service import clean_question
 
         clean_question(question, settings.max_question_chars)
-        click.echo(format_answer(open_knowledge_base(settings).ask(question), as_json))
+        click.echo(format_answer(answerer(settings, guild_id).ask(question), as_json))
         return
-    kb = open_knowledge_base(settings)
+    kb = answerer(settings, guild_id)
     asked = failed = 0
     for text in stdin_questions():
         asked += 1
@@ -55,6 +63,29 @@ def ask(
     if failed:
         click.echo(f"error: {failed} of {asked} questions could not be answered (see above)", err=True)
         sys.exit(EXIT_ERROR)
+
+
+class ServerAnswerer:
+    """Asks as one server would (its collection, the base and its settings), like a KnowledgeBase."""
+
+    def __init__(self, collections, scope) -> None:
+        self.collections = collections
+        self.scope = scope
+
+    def ask(self, question: str):
+        return self.collections.ask_many([question], None, self.scope)[0]
+
+
+def answerer(settings, guild_id: int | None):
+    """The base's KnowledgeBase, or with a server id an answerer over its collection and the base."""
+    kb = open_knowledge_base(settings)
+    if guild_id is None:
+        return kb
+    from bot.core.collections import Collections
+    from bot.wiring import MB
+
+    collections = Collections(kb, collections_root(settings), settings.collections_memory_mb * MB)
+    return ServerAnswerer(collections, server_scope(settings, guild_id))
 
 
 def stdin_questions() -> Iterable[str]:

@@ -14,11 +14,14 @@ from bot.cli.app import (
     handle_errors,
     open_knowledge_base,
 )
+from bot.cli.collections import collection_option, collection_settings
 from bot.cli.rendering import eval_lines
+from bot.errors import ConfigError
 
 
 @cli.command(name="eval")
-@click.option("--corpus", type=click.Path(path_type=Path), required=True, help="Directory of articles.")
+@click.option("--corpus", type=click.Path(path_type=Path), default=None, help="Directory of articles.")
+@collection_option
 @click.option("--questions", type=click.Path(path_type=Path, dir_okay=False), required=True)
 @click.option("--unanswerable", type=click.Path(path_type=Path, dir_okay=False), default=None)
 @click.option("--threshold", type=click.FloatRange(0, 1), default=None, help="Override the answer threshold.")
@@ -32,16 +35,23 @@ from bot.cli.rendering import eval_lines
 @click.option("--json", "as_json", is_flag=True)
 @handle_errors
 def evaluate_command(
-    corpus: Path,
+    corpus: Path | None,
+    guild_id: int | None,
     questions: Path,
     unanswerable: Path | None,
     threshold: float | None,
     index_dir: Path | None,
     as_json: bool,
 ) -> None:
-    """Index CORPUS and score retrieval, answers, abstention and latency (per section when the
-    questions name one)."""
+    """Index CORPUS (or a server's collection, --collection) and score retrieval, answers, abstention and
+    latency (per section when the questions name one)."""
     from bot.core.evaluation import evaluate, read_questions
+
+    if (corpus is None) == (guild_id is None):
+        raise ConfigError("give either --corpus DIR or --collection GUILD_ID")
+    if guild_id is not None:  # the collection's own folders; its index is kept where the bot reads it
+        server = collection_settings(guild_id)
+        corpus, index_dir = server.knowledge_dir, index_dir or server.index_dir
 
     asked = read_questions(questions)
     refused = read_questions(unanswerable) if unanswerable else []

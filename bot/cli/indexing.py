@@ -16,6 +16,7 @@ from bot.cli.app import (
     knowledge_option,
     open_knowledge_base,
 )
+from bot.cli.collections import collection_option, collection_settings
 from bot.cli.rendering import one_line, summary_line
 from bot.errors import KnowledgeDirMissing, UnknownArticle, UploadRefused
 
@@ -23,11 +24,12 @@ from bot.errors import KnowledgeDirMissing, UnknownArticle, UploadRefused
 @cli.command()
 @knowledge_option
 @index_option
+@collection_option
 @click.option("--full", is_flag=True, help="Re-embed everything instead of only new or changed articles.")
 @handle_errors
-def index(knowledge_dir: Path | None, index_dir: Path | None, full: bool) -> None:
-    """Build or refresh the index from the knowledge directory."""
-    settings = core_settings(knowledge_dir=knowledge_dir, index_dir=index_dir)
+def index(knowledge_dir: Path | None, index_dir: Path | None, guild_id: int | None, full: bool) -> None:
+    """Build or refresh the index from the knowledge directory (or a server's collection)."""
+    settings = collection_settings(guild_id, knowledge_dir=knowledge_dir, index_dir=index_dir)
     if not settings.knowledge_dir.is_dir():  # before the model loads: a typo should cost nothing
         raise KnowledgeDirMissing(settings.knowledge_dir)
     finish_build(build_with_progress(settings, full))

@@ -21,6 +21,8 @@ def answer_json(answer: Answer) -> dict[str, Any]:
         "confidence": round(answer.confidence, 4),
         "sources": [
             {"title": s.title, "section": s.section, "path": s.path, "url": s.url, "score": round(s.score, 4)}
+            # Which collection, only when the answer searched a server's beside the base.
+            | ({"collection": s.collection} if s.collection else {})
             for s in answer.sources
         ],
         "passages": [
@@ -31,6 +33,7 @@ def answer_json(answer: Answer) -> dict[str, Any]:
                 "path": h.passage.doc_path,
                 "score": round(h.score, 4),
             }
+            | ({"collection": h.collection} if h.collection else {})
             for h in answer.hits
         ],
         "suggestions": list(answer.suggestions),
@@ -48,7 +51,8 @@ def render_answer(answer: Answer) -> str:
     for number, source in enumerate(answer.sources, 1):
         where = " › ".join(one_line(part) for part in (source.title, source.section) if part)
         link = f" <{one_line(source.url)}>" if source.url else ""
-        lines.append(f"  [{number}] {where} ({one_line(source.path)}){link}")
+        collection = f"{source.collection}: " if source.collection else ""
+        lines.append(f"  [{number}] {where} ({collection}{one_line(source.path)}){link}")
     lines.append(f"(confidence {answer.confidence:.2f})")
     return "\n".join(lines)
 
@@ -91,3 +95,12 @@ def sync_lines(result) -> list[str]:
     lines = [line for report in result.reports for line in sync_report_lines(report)]
     lines.append("index: " + (summary_line(result.build) if result.build else "nothing changed; index kept"))
     return lines
+
+
+def size_text(size: int) -> str:
+    """Bytes for people: 812 B, 41.3 KB, 2.1 MB."""
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024  # type: ignore[assignment]
+    return f"{size} B"

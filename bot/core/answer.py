@@ -39,6 +39,7 @@ class Source:
     url: str | None
     score: float
     passage_ids: tuple[str, ...] = ()  # the passages of this section the answer quotes
+    collection: str = ""  # "base" or "server" when the answer searched several collections (see Hit)
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,11 @@ SentenceScorer = Callable[[Sequence[str]], Sequence[float]]
 
 def used_hits(hits: Sequence[Hit]) -> list[Hit]:
     """The passages an answer quotes: the best one, and the next when it scores almost as well."""
-    return [h for h in hits if h.score >= hits[0].score - TUNING.supporting_margin][: TUNING.supporting_passages] if hits else []
+    return (
+        [h for h in hits if h.score >= hits[0].score - TUNING.supporting_margin][: TUNING.supporting_passages]
+        if hits
+        else []
+    )
 
 
 def compose_answer(
@@ -104,9 +109,9 @@ def compose_answer(
 def cite(hits: Sequence[Hit]) -> tuple[Source, ...]:
     """One source per article section, in the order of the hits; two passages of one section (a long
     section is split) are one source."""
-    by_section: dict[tuple[str, str], list[Hit]] = {}
+    by_section: dict[tuple[str, str, str], list[Hit]] = {}
     for hit in hits:
-        by_section.setdefault((hit.passage.doc_path, hit.passage.section), []).append(hit)
+        by_section.setdefault((hit.collection, hit.passage.doc_path, hit.passage.section), []).append(hit)
     return tuple(
         Source(
             group[0].passage.title,
@@ -115,6 +120,7 @@ def cite(hits: Sequence[Hit]) -> tuple[Source, ...]:
             group[0].passage.url,
             max(h.score for h in group),
             tuple(h.passage.id for h in group),
+            group[0].collection,
         )
         for group in by_section.values()
     )
@@ -130,7 +136,10 @@ def join_sentences(sentences: Sequence[str]) -> str:
 
 
 def quoted_sentences(
-    question: str, hits: Sequence[Hit], scorer: SentenceScorer | None = None, limit: int = TUNING.max_sentences
+    question: str,
+    hits: Sequence[Hit],
+    scorer: SentenceScorer | None = None,
+    limit: int = TUNING.max_sentences,
 ) -> list[tuple[int, str]]:
     """The sentences of the best passages that answer the question best, in reading order, each as
     (index of the hit it comes from, sentence).
@@ -177,13 +186,16 @@ def quoted_sentences(
     # Reading order: the best section first (its opening is what the user reads as the answer, and it is
     # the first source cited), the passages of one section in the article's order (a long section is
     # split), sentences in their order.
-    first_rank: dict[tuple[str, str], int] = {}
+    # Two collections may hold an article of the same path, so the collection is part of a section's key.
+    first_rank: dict[tuple[str, str, str], int] = {}
     for rank, hit in enumerate(hits):
-        first_rank.setdefault((hit.passage.doc_path, hit.passage.section), rank)
+        first_rank.setdefault((hit.collection, hit.passage.doc_path, hit.passage.section), rank)
 
     def reading_order(index: int) -> tuple[int, int, int]:
-        passage = hits[located[index][0]].passage
-        return (first_rank[(passage.doc_path, passage.section)], passage.ordinal, located[index][1])
+        hit = hits[located[index][0]]
+        passage = hit.passage
+        key = (hit.collection, passage.doc_path, passage.section)
+        return (first_rank[key], passage.ordinal, located[index][1])
 
     # The same sentence in two passages (an article copied, a shared disclaimer) is quoted once.
     quoted: dict[str, int] = {}

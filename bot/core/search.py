@@ -55,6 +55,8 @@ class Hit:
     rank: int
     dense: float
     lexical: float
+    # Which collection it came from ("base", "server") when a question searched more than one; "" else.
+    collection: str = ""
 
     @property
     def score(self) -> float:

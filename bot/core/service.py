@@ -74,14 +74,20 @@ class SentenceVectors:
         self._extra: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
-    def scorer(self, store: IndexStore, query: np.ndarray) -> SentenceScorer:
+    def scorer(self, stores: IndexStore | Sequence[IndexStore], query: np.ndarray) -> SentenceScorer:
+        """Scores sentences by cosine to `query`; an answer merged from several collections looks each
+        sentence up in every store it may come from."""
+
         def similarities(sentences: Sequence[str]) -> list[float]:
-            return [float(vector @ query) for vector in self.vectors(store, sentences)]
+            return [float(vector @ query) for vector in self.vectors(stores, sentences)]
 
         return similarities
 
-    def vectors(self, store: IndexStore, sentences: Sequence[str]) -> list[np.ndarray]:
-        found = {s: store.sentence_vector(s) for s in sentences}
+    def vectors(
+        self, stores: IndexStore | Sequence[IndexStore], sentences: Sequence[str]
+    ) -> list[np.ndarray]:
+        searched = (stores,) if isinstance(stores, IndexStore) else tuple(stores)
+        found = {s: _stored_vector(searched, s) for s in sentences}
         with self._lock:
             missing = [s for s, v in found.items() if v is None and s not in self._extra]
         if missing:  # only for an index older than its passages' sentences; one model call
@@ -92,6 +98,14 @@ class SentenceVectors:
                     self._extra.popitem(last=False)
         with self._lock:
             return [vector if (vector := found[s]) is not None else self._extra[s] for s in sentences]
+
+
+def _stored_vector(stores: Sequence[IndexStore], sentence: str) -> np.ndarray | None:
+    for store in stores:
+        vector = store.sentence_vector(sentence)
+        if vector is not None:
+            return vector
+    return None
 
 
 class KnowledgeBase:
@@ -228,6 +242,10 @@ class KnowledgeBase:
             )
             for question, query, hits, vector in zip(cleaned, queries, results, vectors, strict=True)
         ]
+
+    def sentence_scorer(self, stores: Sequence[IndexStore], query: np.ndarray) -> SentenceScorer:
+        """Scores answer sentences found in any of `stores` (an answer merged from several collections)."""
+        return self._sentences.scorer(stores, query)
 
     # -- maintaining ---------------------------------------------------------------------------
     def reindex(self, full: bool = False, progress: Progress | None = None) -> BuildReport:

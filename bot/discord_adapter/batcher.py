@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from bot.core.answer import Answer
-from bot.core.service import KnowledgeBase
+from bot.core.collections import Scope
 
 log = logging.getLogger(__name__)
 
@@ -34,17 +35,27 @@ class BatchCounts:
         self.largest = max(self.largest, size)
 
 
+class Answerer(Protocol):
+    """A KnowledgeBase, or the Collections (which also take the scope of the server asking)."""
+
+    def clean_question(self, question: str) -> str: ...
+
+    def ask_many(self, questions: list[str], k: int | None = None, /, *args: Scope) -> list[Answer]: ...
+
+
 @dataclass
 class _Pending:
     question: str
     k: int | None
     future: asyncio.Future[Answer] = field(repr=False)
+    scope: Scope | None = None
 
 
 class AskBatcher:
-    """`await batcher.ask(question)` -> Answer; one worker task feeds `kb.ask_many` in a thread."""
+    """`await batcher.ask(question)` -> Answer; one worker task feeds `kb.ask_many` in a thread. Questions
+    from one server (one scope) share a call; different servers' questions are answered call by call."""
 
-    def __init__(self, kb: KnowledgeBase, window: float = BATCH_WINDOW, max_batch: int = MAX_BATCH) -> None:
+    def __init__(self, kb: Answerer, window: float = BATCH_WINDOW, max_batch: int = MAX_BATCH) -> None:
         self.kb = kb
         self.window = window
         self.max_batch = max_batch
@@ -52,14 +63,14 @@ class AskBatcher:
         self._queue: asyncio.Queue[_Pending] | None = None
         self._worker: asyncio.Task[None] | None = None
 
-    async def ask(self, question: str, k: int | None = None) -> Answer:
+    async def ask(self, question: str, k: int | None = None, scope: Scope | None = None) -> Answer:
         # Cleaned here so a bad question fails alone instead of failing its whole batch.
         cleaned = self.kb.clean_question(question)
         if self._worker is None or self._worker.done():
             self._queue = asyncio.Queue()
             self._worker = asyncio.create_task(self._run(), name="qabot-ask-batcher")
         assert self._queue is not None
-        pending = _Pending(cleaned, k, asyncio.get_running_loop().create_future())
+        pending = _Pending(cleaned, k, asyncio.get_running_loop().create_future(), scope)
         self._queue.put_nowait(pending)
         return await pending.future
 
@@ -83,12 +94,13 @@ class AskBatcher:
                 await self._answer(live)
 
     async def _answer(self, batch: list[_Pending]) -> None:
-        by_k: dict[int | None, list[_Pending]] = {}
+        by_call: dict[tuple[int | None, Scope | None], list[_Pending]] = {}
         for pending in batch:
-            by_k.setdefault(pending.k, []).append(pending)
-        for k, group in by_k.items():
+            by_call.setdefault((pending.k, pending.scope), []).append(pending)
+        for (k, scope), group in by_call.items():
+            extra = () if scope is None else (scope,)  # a bare KnowledgeBase takes no scope
             try:
-                answers = await asyncio.to_thread(self.kb.ask_many, [p.question for p in group], k)
+                answers = await asyncio.to_thread(self.kb.ask_many, [p.question for p in group], k, *extra)
             except Exception as error:
                 if len(group) == 1:  # handed to the asker, whose error handler turns it into words
                     _settle(group[0], error=error)

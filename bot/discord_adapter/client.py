@@ -11,15 +11,20 @@ import discord
 from discord.ext import commands
 
 from bot.core.answer import Answer
-from bot.core.service import KnowledgeBase
+from bot.core.collections import Collections
+from bot.core.service import Article, KnowledgeBase
 from bot.discord_adapter import errors, views
 from bot.discord_adapter.batcher import AskBatcher
 from bot.discord_adapter.command_sync import sync_commands
 from bot.discord_adapter.cooldown import AskCooldown
+from bot.discord_adapter.guilds import GuildConfigs, scope
 from bot.errors import ShardConfigError
+from bot.guild_data import forget_guild
+from bot.guild_settings import GuildSettings
 from bot.settings import CoreSettings, DiscordSettings
 from bot.sources.service import SourceService
 from bot.storage import Storage
+from bot.wiring import open_collections
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +32,8 @@ COGS = (
     "bot.discord_adapter.cogs.ask",
     "bot.discord_adapter.cogs.channels",
     "bot.discord_adapter.cogs.moderation",
+    "bot.discord_adapter.cogs.config",
+    "bot.discord_adapter.cogs.departures",
     "bot.discord_adapter.cogs.help",
     "bot.discord_adapter.cogs.index_refresh",
     "bot.discord_adapter.cogs.sources",
@@ -59,6 +66,7 @@ class QABot(commands.Bot):
         discord_settings: DiscordSettings,
         *,
         force_sync: bool = False,
+        collections: Collections | None = None,
         sources: SourceService | None = None,
         sync_interval_minutes: int = 0,
         **options: object,
@@ -75,12 +83,19 @@ class QABot(commands.Bot):
         self.core_settings = core_settings
         self.discord_settings = discord_settings
         self.force_sync = force_sync  # `qabot sync-commands`: send the commands even if unchanged
+        self.collections = collections or open_collections(core_settings, kb, discord_settings.database_path)
+        self.guild_configs = GuildConfigs(
+            storage, core_settings, discord_settings, ttl=discord_settings.index_poll_seconds
+        )
+        # Outside servers (DMs): the environment's cooldown; in a server, its own (guild_configs).
         self.sources = sources  # /kb source and the scheduled sync; None where sources are not set up
         self.sync_interval_minutes = sync_interval_minutes  # 0: no scheduled sync
         self.ask_cooldown = AskCooldown(discord_settings.cooldown_rate, discord_settings.cooldown_seconds)
-        self.batcher = AskBatcher(kb)
-        # In-process guard: a second reindex is refused at once instead of queueing behind the first.
+        self.batcher = AskBatcher(self.collections)
+        # In-process guard: a second reindex of a collection is refused at once instead of queueing
+        # behind the first; reindex_lock is the base's, reindex_locks[guild id] a server collection's.
         self.reindex_lock = asyncio.Lock()
+        self.reindex_locks: dict[int, asyncio.Lock] = {}
         self._purger: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
@@ -120,18 +135,28 @@ class QABot(commands.Bot):
     async def _purge_forever(self) -> None:
         while True:
             try:
-                removed = await asyncio.to_thread(self.storage.purge)
-                log.info(
-                    "retention: forgot %d questions older than %d days", removed, self.storage.retention_days
-                )
+                await self.purge_once()
             except Exception:
                 log.exception("retention purge failed; will try again")
             await asyncio.sleep(PURGE_EVERY)
 
+    async def purge_once(self) -> None:
+        """Forget questions past the retention period, and every trace of servers left that long ago."""
+        removed = await asyncio.to_thread(self.storage.purge)
+        log.info("retention: forgot %d questions older than %d days", removed, self.storage.retention_days)
+        for guild_id in await asyncio.to_thread(self.storage.expired_guilds):
+            await asyncio.to_thread(forget_guild, self.storage, self.collections.delete, guild_id)
+            log.info("retention: deleted the data of server %s, which the bot left long ago", guild_id)
+
     # -- used by the cogs ---------------------------------------------------------------------
+    async def answer(self, question: str, guild_id: int | None, k: int | None = None) -> Answer:
+        """Answer as the server would (its collection, the base, its settings), batched off the loop."""
+        settings = await self.guild_configs.get(guild_id)
+        return await self.batcher.ask(question, k, scope(guild_id, settings))
+
     async def ask(self, question: str, user_id: int, guild_id: int | None, channel_id: int | None) -> Asked:
         """Answer (batched, off the event loop) and log the question."""
-        answer = await self.batcher.ask(question)
+        answer = await self.answer(question, guild_id)
         top = answer.sources[0].path if answer.sources else None
         question_id = await asyncio.to_thread(
             self.storage.log_question,
@@ -145,15 +170,44 @@ class QABot(commands.Bot):
         )
         return Asked(answer, question_id)
 
-    def is_moderator(self, user: discord.abc.User, permissions: discord.Permissions | None = None) -> bool:
-        """Configured moderator roles, or Manage Server (which administrators have too)."""
+    def is_moderator(
+        self,
+        user: discord.abc.User,
+        permissions: discord.Permissions | None = None,
+        settings: GuildSettings | None = None,
+    ) -> bool:
+        """The server's moderator roles (its /config, else the environment's), or Manage Server (which
+        administrators have too). A member is a moderator only of the server they are a member of."""
         if not isinstance(user, discord.Member):
             return False
         perms = permissions if permissions is not None else user.guild_permissions
         if perms.manage_guild or perms.administrator:
             return True
-        wanted = set(self.discord_settings.moderator_role_ids)
+        wanted = (settings or self.guild_configs.default).moderator_role_ids
         return any(role.id in wanted for role in user.roles)
+
+    async def is_moderator_here(self, interaction: discord.Interaction) -> bool:
+        """is_moderator with the settings of the server the interaction comes from."""
+        settings = await self.guild_configs.get(interaction.guild_id)
+        return self.is_moderator(interaction.user, interaction.permissions, settings)
+
+    def server_articles(self, guild_id: int) -> list[Article]:
+        """The articles of the server's own collection (none without one); loads it: call off the loop."""
+        kb = self.collections.loaded(guild_id)
+        return kb.articles() if kb is not None else []
+
+    async def cooldown_for(self, guild_id: int | None) -> AskCooldown:
+        """The question cooldown in force where a question is asked (the server's, or the default's)."""
+        if guild_id is None:
+            return self.ask_cooldown
+        settings = await self.guild_configs.get(guild_id)
+        return self.guild_configs.cooldown(guild_id, settings)
+
+    def reindex_lock_for(self, guild_id: int | None) -> asyncio.Lock:
+        """The lock of the base (None) or of one server's collection."""
+        if guild_id is None:
+            return self.reindex_lock
+        return self.reindex_locks.setdefault(guild_id, asyncio.Lock())
 
     def user_ref(self, user_id: int) -> str:
         """How logs name a user: a prefix of the salted hash the database stores, never the raw id."""

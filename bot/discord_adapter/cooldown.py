@@ -39,6 +39,8 @@ class AskCooldown:
 
 
 async def ask_check(interaction: discord.Interaction) -> bool:
-    """An app-command check for the commands that ask: counts against the asker's shared cooldown."""
-    interaction.client.ask_cooldown.take(interaction.user.id)  # type: ignore[attr-defined]
+    """An app-command check for the commands that ask: counts against the asker's shared cooldown in
+    the server (each server sets its own rate)."""
+    cooldown = await interaction.client.cooldown_for(interaction.guild_id)  # type: ignore[attr-defined]
+    cooldown.take(interaction.user.id)
     return True

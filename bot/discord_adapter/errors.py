@@ -16,6 +16,7 @@ from discord import app_commands
 from bot.errors import (
     IndexBusy,
     IndexError_,
+    NoCollection,
     QABotError,
     QuestionError,
     SourceError,
@@ -46,7 +47,7 @@ def describe(error: BaseException) -> str | None:
         return "That only works in a server."
     if isinstance(error, IndexBusy):
         return "A reindex is already running. Try again when it has finished; nothing was changed."
-    if isinstance(error, UploadRefused | UnknownArticle | QuestionError | SourceError):
+    if isinstance(error, UploadRefused | UnknownArticle | QuestionError | NoCollection | SourceError):
         return str(error)[:1].upper() + str(error)[1:]
     if isinstance(error, IndexError_):
         return f"The index can't be used: {error}"

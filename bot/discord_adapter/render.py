@@ -57,12 +57,17 @@ def split_text(text: str, limit: int = CONTENT_LIMIT) -> list[str]:
     return [*pieces, rest] if rest else pieces
 
 
-def source_line(number: int, title: str, section: str, url: str | None) -> str:
+COLLECTION_LABELS = {"server": "this server", "base": "base"}
+
+
+def source_line(number: int, title: str, section: str, url: str | None, collection: str = "") -> str:
+    """A numbered citation; beside a server's own collection, it says which collection it is from."""
     label = title if not section or section == title else f"{title} — {section}"
     label = trim(
         one_line(label).replace("[", "(").replace("]", ")"), 200
     )  # brackets would break the link syntax
-    return f"{number}. [{label}]({url})" if url else f"{number}. {label}"
+    where = f" ({COLLECTION_LABELS.get(collection, collection)})" if collection else ""
+    return f"{number}. [{label}]({url}){where}" if url else f"{number}. {label}{where}"
 
 
 def answer_embed(answer: Answer) -> discord.Embed:
@@ -72,7 +77,7 @@ def answer_embed(answer: Answer) -> discord.Embed:
         description=trim("\n\n".join(answer.sentences) or answer.text, EMBED_DESCRIPTION_LIMIT),
         colour=ANSWER_COLOUR,
     )
-    lines = [source_line(i, s.title, s.section, s.url) for i, s in enumerate(answer.sources, 1)]
+    lines = [source_line(i, s.title, s.section, s.url, s.collection) for i, s in enumerate(answer.sources, 1)]
     if lines:
         embed.add_field(name="Sources", value=trim("\n".join(lines), EMBED_FIELD_VALUE_LIMIT), inline=False)
     embed.set_footer(text=f"Confidence {answer.confidence:.0%} · was this helpful? Vote below.")
@@ -98,7 +103,8 @@ def more_sources_embed(answer: Answer) -> discord.Embed:
         return embed
     for number, hit in enumerate(extra[:5], len(answer.sources) + 1):
         p = hit.passage
-        name = trim(f"{number}. {p.title} — {p.section} ({hit.score:.0%})", EMBED_FIELD_NAME_LIMIT)
+        where = f", {COLLECTION_LABELS.get(hit.collection, hit.collection)}" if hit.collection else ""
+        name = trim(f"{number}. {p.title} — {p.section} ({hit.score:.0%}{where})", EMBED_FIELD_NAME_LIMIT)
         snippet = trim(" ".join(p.text.split()), SNIPPET_CHARS)
         value = f"{snippet}\n<{p.url}>" if p.url else snippet
         embed.add_field(name=name, value=trim(value, EMBED_FIELD_VALUE_LIMIT), inline=False)
@@ -109,13 +115,15 @@ def thread_name(question: str) -> str:
     return trim(" ".join(question.split()), THREAD_NAME_LIMIT) or "Question"
 
 
-def article_page(articles: Sequence[Article], page: int, per_page: int = ARTICLES_PER_PAGE) -> discord.Embed:
+def article_page(
+    articles: Sequence[Article], page: int, per_page: int = ARTICLES_PER_PAGE, title: str = "Knowledge base"
+) -> discord.Embed:
     pages = page_count(len(articles), per_page)
     page = max(0, min(page, pages - 1))
     chunk = articles[page * per_page : (page + 1) * per_page]
     lines = [f"{code(a.path)} — {trim(one_line(a.title), 150)} ({a.passages} passages)" for a in chunk]
     embed = discord.Embed(
-        title=f"Knowledge base: {len(articles)} articles",
+        title=f"{title}: {len(articles)} articles",
         description=trim("\n".join(lines) or "No articles.", EMBED_DESCRIPTION_LIMIT),
     )
     embed.set_footer(text=f"Page {page + 1} of {pages}")

@@ -102,7 +102,7 @@ class MoreSourcesButton(discord.ui.DynamicItem[discord.ui.Button], template=r"qa
         if question is None:  # forgotten by the retention purge
             await interaction.followup.send("That question is too old to look up again.", ephemeral=True)
             return
-        answer = await bot.batcher.ask(question, MORE_SOURCES_K)
+        answer = await bot.answer(question, interaction.guild_id, MORE_SOURCES_K)
         await interaction.followup.send(
             embed=render.more_sources_embed(answer), ephemeral=True, allowed_mentions=NONE
         )
@@ -124,9 +124,7 @@ class DeleteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"qa:dele
     @guarded
     async def callback(self, interaction: discord.Interaction) -> None:
         bot = _bot(interaction)
-        if interaction.user.id != self.asker_id and not bot.is_moderator(
-            interaction.user, interaction.permissions
-        ):
+        if interaction.user.id != self.asker_id and not await bot.is_moderator_here(interaction):
             raise NotModerator()
         await interaction.response.defer()
         # The original response of a button press is the message the button is on, ephemeral or not.
@@ -139,15 +137,18 @@ class DeleteButton(discord.ui.DynamicItem[discord.ui.Button], template=r"qa:dele
 
 
 class ArticlePageButton(
-    discord.ui.DynamicItem[discord.ui.Button], template=r"qa:articles:(?P<page>\d+):(?P<way>prev|next)"
+    discord.ui.DynamicItem[discord.ui.Button],
+    # ":server" pages through the server's own collection; without it, the base (as before collections).
+    template=r"qa:articles:(?P<page>\d+):(?P<way>prev|next)(?::(?P<server>server))?",
 ):
-    def __init__(self, page: int, way: str, disabled: bool = False) -> None:
+    def __init__(self, page: int, way: str, disabled: bool = False, server: bool = False) -> None:
         self.page = page
+        self.server = server
         super().__init__(
             discord.ui.Button(
                 label="◀ Previous" if way == "prev" else "Next ▶",
                 style=discord.ButtonStyle.secondary,
-                custom_id=f"qa:articles:{page}:{way}",
+                custom_id=f"qa:articles:{page}:{way}" + (":server" if server else ""),
                 disabled=disabled,
             )
         )
@@ -156,15 +157,18 @@ class ArticlePageButton(
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: Any, match: Any
     ) -> ArticlePageButton:
-        return cls(int(match["page"]), match["way"])
+        return cls(int(match["page"]), match["way"], server=bool(match["server"]))
 
     @guarded
     async def callback(self, interaction: discord.Interaction) -> None:
         bot = _bot(interaction)
-        if not bot.is_moderator(interaction.user, interaction.permissions):
+        if not await bot.is_moderator_here(interaction):
             raise NotModerator()
-        articles = bot.kb.articles()
-        await interaction.response.edit_message(**article_page(articles, self.page))
+        if self.server and interaction.guild_id is not None:
+            articles = await asyncio.to_thread(bot.server_articles, interaction.guild_id)
+        else:
+            articles = bot.kb.articles()
+        await interaction.response.edit_message(**article_page(articles, self.page, self.server))
 
 
 def answer_view(question_id: int, asker_id: int) -> discord.ui.View:
@@ -190,13 +194,17 @@ def answer_reply(answer: Answer, question_id: int, asker_id: int) -> dict[str, A
     return kwargs
 
 
-def article_page(articles: list, page: int) -> dict[str, Any]:
+def article_page(articles: list, page: int, server: bool = False) -> dict[str, Any]:
+    """A page of the base's articles, or with `server` of the server's own collection."""
     pages = render.page_count(len(articles))
     page = max(0, min(page, pages - 1))
     view = discord.ui.View(timeout=None)
-    view.add_item(ArticlePageButton(max(page - 1, 0), "prev", disabled=page == 0))
-    view.add_item(ArticlePageButton(min(page + 1, pages - 1), "next", disabled=page >= pages - 1))
-    return {"embed": render.article_page(articles, page), "view": view, "allowed_mentions": NONE}
+    view.add_item(ArticlePageButton(max(page - 1, 0), "prev", disabled=page == 0, server=server))
+    view.add_item(
+        ArticlePageButton(min(page + 1, pages - 1), "next", disabled=page >= pages - 1, server=server)
+    )
+    title = "This server's collection" if server else "Knowledge base"
+    return {"embed": render.article_page(articles, page, title=title), "view": view, "allowed_mentions": NONE}
 
 
 DYNAMIC_ITEMS = (VoteButton, MoreSourcesButton, DeleteButton, ArticlePageButton)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.storage.guilds import GuildRecords
 from bot.storage.schema import migrate
 
 DAY = 86_400.0
@@ -42,7 +43,7 @@ class AuditEntry:
     created_at: float
 
 
-class Storage:
+class Storage(GuildRecords):
     """Question log, feedback votes and moderator audit trail in one SQLite file.
 
     User ids are stored only as sha256(salt + id), so the file alone does not say who asked what.
@@ -186,12 +187,14 @@ class Storage:
             ),
         )
 
-    def audit_trail(self, limit: int = 50) -> list[AuditEntry]:
+    def audit_trail(self, limit: int = 50, guild_id: int | None = None) -> list[AuditEntry]:
+        """The latest moderator actions, newest first; of one server when `guild_id` is given."""
+        where, params = ("WHERE guild_id = ?", (guild_id, limit)) if guild_id is not None else ("", (limit,))
         with self._lock:
             rows = self._db.execute(
                 "SELECT actor_hash, actor_name, guild_id, action, args, result, created_at FROM audit"
-                " ORDER BY id DESC LIMIT ?",
-                (limit,),
+                f" {where} ORDER BY id DESC LIMIT ?",
+                params,
             ).fetchall()
         return [AuditEntry(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6]) for r in rows]
 

@@ -49,6 +49,30 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX votes_guild_created ON votes (guild_id, created_at);
     UPDATE audit SET actor_name = '';
     """,
+    # 3: many servers, one bot: each server's own settings (/config; a missing row means the environment's
+    # value), the base articles it hid, and when the bot left it (its data is deleted a retention period
+    # later); the guild indexes make that deletion and /kb stats cheap.
+    """
+    CREATE TABLE guild_settings (
+        guild_id    INTEGER NOT NULL,
+        name        TEXT NOT NULL,
+        value       TEXT NOT NULL,
+        updated_at  REAL NOT NULL,
+        PRIMARY KEY (guild_id, name)
+    );
+    CREATE TABLE hidden_articles (
+        guild_id    INTEGER NOT NULL,
+        path        TEXT NOT NULL,
+        created_at  REAL NOT NULL,
+        PRIMARY KEY (guild_id, path)
+    );
+    CREATE TABLE departed_guilds (
+        guild_id    INTEGER PRIMARY KEY,
+        left_at     REAL NOT NULL
+    );
+    CREATE INDEX questions_guild_created ON questions (guild_id, created_at);
+    CREATE INDEX audit_guild ON audit (guild_id);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

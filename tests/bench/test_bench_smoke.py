@@ -77,6 +77,7 @@ def test_quick_bench_reports_every_section_as_json(tmp_path, capsys):
     )
     assert results["ann"][0]["recall@10"] >= 0.95
     assert results["startup"]["onnx-int8"]["start_to_answer"]["p50_ms"] > 0
+    assert results["collections"]["cold_first_answer"]["n"] == results["collections"]["servers"] == 20
 
 
 def test_unknown_section_is_an_error():

@@ -94,7 +94,7 @@ def test_the_shipped_question_set_stays_answered(kb):
     assert report.refused_share is not None and report.refused_share >= 0.65
 
 
-BUILT_WITH = "What ChatGPT is built with: frameworks and infrastructure"
+BUILT_WITH = "What frameworks ChatGPT is built with"
 
 
 @pytest.mark.parametrize(
@@ -103,12 +103,13 @@ BUILT_WITH = "What ChatGPT is built with: frameworks and infrastructure"
         "which framework is chatgpt built with",
         "Is ChatGPT made with PyTorch?",
         "does openai use tensorflow or pytorch",
+        "What frameworks were used to build ChatGPT?",
+        "what programming framework powers chatgpt",
     ],
 )
 def test_the_headline_question_is_answered_with_pytorch_from_its_section(kb, question):
     """Rephrasings of the project's headline question, none copied from a heading: the answer says
-    PyTorch and cites the section that answers, not "What is ChatGPT". ("What frameworks were used to
-    build ChatGPT?" still ranks that section second, 0.571 against 0.585: see the README.)"""
+    PyTorch and cites the section that answers, not "What is ChatGPT"."""
     answer = kb.ask(question)
     assert answer.answered and "PyTorch" in answer.text.split(". ")[0] + answer.text
     assert answer.sources[0].section == BUILT_WITH

@@ -160,12 +160,17 @@ def test_wiring_uses_the_rerank_threshold_only_with_a_reranker(tmp_path, monkeyp
     assert wiring.knowledge_base(settings, HashingEmbedder()).threshold == settings.threshold
     loaded = []
     monkeypatch.setattr(
-        wiring, "create_embedder", lambda model, backend: loaded.append((model, backend)) or CudaMinded(model)
+        wiring,
+        "create_embedder",
+        lambda model, backend, cache_dir=None: loaded.append((model, backend)) or CudaMinded(model),
     )
-    with_reranker = settings.model_copy(update={"rerank_model": "some/model"})
+    with_reranker = settings.model_copy(update={"rerank_model": "some/model", "backend": "onnx-int8"})
     kb = wiring.knowledge_base(with_reranker, HashingEmbedder())
     assert kb.threshold == settings.rerank_threshold and kb.reranker is not None
-    assert loaded == [("some/model", "torch")]
+    on_torch = with_reranker.model_copy(update={"backend": "torch"})
+    wiring.knowledge_base(on_torch, HashingEmbedder())
+    # fp32 ONNX beside either ONNX backend (int8 is not measured for a second model); torch beside torch
+    assert loaded == [("some/model", "onnx"), ("some/model", "torch")]
 
 
 @pytest.mark.model

@@ -152,3 +152,11 @@ def test_file_names_with_newlines_and_backticks_stay_on_one_line():
     assert page.description.count("\n") == 0 and "two\\nlines.md" in page.description
     embed = render.answer_embed(answer(sources=(Source("A\nB", "", "a.md", None, 0.9),)))
     assert embed.fields[0].value == "1. A\\nB"
+
+
+def test_citations_name_their_collection_only_beside_a_server_collection():
+    from bot.discord_adapter.render import source_line
+
+    assert source_line(1, "Quokka", "Installing", None, "server") == "1. Quokka — Installing (this server)"
+    assert source_line(2, "JAX", "", "https://jax.dev", "base") == "2. [JAX](https://jax.dev) (base)"
+    assert source_line(2, "JAX", "", "https://jax.dev") == "2. [JAX](https://jax.dev)"

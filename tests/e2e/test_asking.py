@@ -24,10 +24,10 @@ async def test_login_identifies_with_message_content_and_syncs_commands_to_the_d
         put = [r for r in emu.requests if r.method == "PUT" and r.path.endswith("/commands")]
         assert [r.path for r in put] == [f"/applications/{emu.application_id}/guilds/{w.guild.id}/commands"]
         synced = {c["name"]: c for c in put[0].json}
-        assert set(synced) == {"ask", "help", "kb", "Ask the knowledge base"}
+        assert set(synced) == {"ask", "help", "kb", "config", "Ask the knowledge base"}
         kb = synced["kb"]
         assert int(kb["default_member_permissions"]) == MANAGE_GUILD
-        assert {o["name"] for o in kb["options"]} == {"reindex", "add", "remove", "list", "stats"}
+        assert {o["name"] for o in kb["options"]} == {"reindex", "add", "remove", "restore", "list", "stats"}
         assert synced["Ask the knowledge base"]["type"] == 3
         assert all(len(c.get("description", "")) <= 100 for c in put[0].json)
 

@@ -112,7 +112,7 @@ async def world() -> AsyncIterator[SimpleNamespace]:
     emu.assert_clean()
 
 
-def bot_env(tmp_path: Path, emu: DiscordEmulator, shard: int) -> dict[str, str]:
+def bot_env(tmp_path: Path, emu: DiscordEmulator, shard: int, home_guilds: str = "") -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QABOT_") and k != "DISCORD_TOKEN"}
     return env | {
         "PYTHONPATH": str(REPO),
@@ -129,6 +129,8 @@ def bot_env(tmp_path: Path, emu: DiscordEmulator, shard: int) -> dict[str, str]:
         "QABOT_BACKEND": TEST_BACKEND,  # what the shipped_index fixture was built with
         "QABOT_MODEL_CACHE_DIR": str(MODEL_CACHE),
         "QABOT_COOLDOWN_RATE": "1000",
+        # The base may be changed from Discord only in home servers (issue 12); both are the operator's.
+        "QABOT_HOME_GUILD_IDS": home_guilds,
     }
 
 
@@ -178,7 +180,7 @@ async def test_two_processes_serve_their_own_shards_and_share_reindexes(tmp_path
                     await asyncio.create_subprocess_exec(
                         *BOT_COMMAND,
                         cwd=tmp_path,
-                        env=bot_env(tmp_path, emu, shard),
+                        env=bot_env(tmp_path, emu, shard, ",".join(str(g.id) for g in w.guilds)),
                         stdout=out,
                         stderr=out,
                     )

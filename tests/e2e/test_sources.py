@@ -35,12 +35,12 @@ def sources(kb, tmp_path) -> SourceService:
 @pytest.fixture
 def start_bot(emu, kb, storage, make_settings, sources):
     @asynccontextmanager
-    async def start():
+    async def start(**overrides):
         bot = create_bot(
             kb,
             storage,
             CoreSettings(threshold=THRESHOLD),
-            make_settings(),
+            make_settings(**overrides),
             guild_ready_timeout=0.1,
             sources=sources,
         )
@@ -115,3 +115,22 @@ async def test_sources_are_for_moderators_only_and_local_paths_never(emu, start_
     [added] = sources.all_sources()
     assert (added.kind, added.branch, added.folder) == ("git", "next", "docs")
     assert sum(site.requests.values()) == 0  # adding fetches nothing
+
+
+async def test_sources_change_only_from_a_home_server(emu, start_bot, site, sources, storage):
+    """Sources feed the base collection every server answers from: elsewhere, changing them is refused."""
+    w = emu.world
+    sources.add("quokka", f"{site.base}/docs/")
+    async with start_bot(home_guild_ids=[1]):  # some other server is the operator's home
+        for subcommand, options in (
+            ("add", {"name": "x", "location": f"{site.base}/docs/"}),
+            ("sync", {}),
+            ("remove", {"name": "quokka"}),
+        ):
+            refused = await source_command(emu, w.mod, subcommand, options)
+            assert refused.content.startswith(f"/kb source {subcommand} on the base collection only works")
+        listed = await source_command(emu, w.mod, "list")
+        assert listed.content.startswith("`quokka` website")
+    assert [s.name for s in sources.all_sources()] == ["quokka"] and sum(site.requests.values()) == 0
+    refusals = [e for e in storage.audit_trail() if e.result.startswith("refused:")]
+    assert len(refusals) == 3

@@ -137,7 +137,7 @@ def test_a_database_with_the_first_schema_is_migrated_keeping_its_data(tmp_path,
     db.close()
 
     storage = Storage(path, "salt", 30, clock=clock)
-    assert storage.version == SCHEMA_VERSION == 2
+    assert storage.version == SCHEMA_VERSION == 3
     assert storage.stats(1, guild_id=100).upvotes == 1 and storage.stats(1, guild_id=100).asked == 1
     assert storage.stats(1, guild_id=200).upvotes == 0
     assert storage.stats(None).downvotes == 1  # the vote without a question stays, in no server

@@ -33,11 +33,13 @@ class Ask(commands.Cog):
     @app_commands.command(name="ask")
     @app_commands.describe(
         question="What you want to know, e.g. How do I install PyTorch with CUDA?",
-        private="Only you see the answer",
+        private="Only you see the answer (the server's moderators choose the default)",
     )
     @app_commands.check(ask_check)
-    async def ask(self, interaction: discord.Interaction, question: str, private: bool = False) -> None:
+    async def ask(self, interaction: discord.Interaction, question: str, private: bool | None = None) -> None:
         """Ask the knowledge base a question about ML frameworks."""
+        if private is None:
+            private = (await self.bot.guild_configs.get(interaction.guild_id)).private_answers
         # Discord drops interactions not acknowledged within 3 s; answering can take longer under load.
         await interaction.response.defer(thinking=True, ephemeral=private)
         asked = await self.bot.ask(

@@ -33,32 +33,34 @@ class Channels(commands.Cog):
         if message.author.bot or message.guild is None or not message.content:
             return
         try:
+            # The server's own help channels (/config), else the environment's.
+            help_channels = (await self.bot.guild_configs.get(message.guild.id)).help_channel_ids
+            thread = self.help_thread(message.channel, help_channels)
             if self.bot.user is not None and self.bot.user in message.mentions:
                 await self.answer_mention(message)
-            elif self.help_thread(message.channel) is not None:
-                await self.answer_in_help_thread(message, self.help_thread(message.channel))
-            elif message.channel.id in self.bot.discord_settings.help_channel_ids:
+            elif thread is not None:
+                await self.answer_in_help_thread(message, thread)
+            elif message.channel.id in help_channels:
                 await self.answer_help_post(message)
         except Exception as error:
             await reply_error(message, error)
 
-    def help_thread(self, channel: object) -> discord.Thread | None:
-        if (
-            isinstance(channel, discord.Thread)
-            and channel.parent_id in self.bot.discord_settings.help_channel_ids
-        ):
+    def help_thread(self, channel: object, help_channels: frozenset[int]) -> discord.Thread | None:
+        if isinstance(channel, discord.Thread) and channel.parent_id in help_channels:
             return channel
         return None
 
-    def cooled_down(self, message: discord.Message) -> float | None:
-        return self.bot.ask_cooldown.retry_after(message.author.id)
+    async def cooled_down(self, message: discord.Message) -> float | None:
+        cooldown = await self.bot.cooldown_for(message.guild.id if message.guild else None)
+        return cooldown.retry_after(message.author.id)
 
     async def answer_mention(self, message: discord.Message) -> None:
         question = MENTION.sub(" ", message.content).strip()
         if not question:
             await message.reply(HOW_TO_ASK, allowed_mentions=NONE, mention_author=False)
             return
-        self.bot.ask_cooldown.take(message.author.id)  # too many: on_message replies with the wait
+        cooldown = await self.bot.cooldown_for(message.guild.id)
+        cooldown.take(message.author.id)  # too many: on_message replies with the wait
         async with message.channel.typing():
             asked = await self.bot.ask(question, message.author.id, message.guild.id, message.channel.id)
         await message.reply(
@@ -67,7 +69,7 @@ class Channels(commands.Cog):
 
     async def answer_help_post(self, message: discord.Message) -> None:
         """A new message in a help text channel: answered in a new thread, only when confident."""
-        if self.cooled_down(message):
+        if await self.cooled_down(message):
             return  # silently: help channels must not fill up with bot chatter
         asked = await self.bot.ask(message.content, message.author.id, message.guild.id, message.channel.id)
         if not asked.answer.answered:
@@ -84,7 +86,7 @@ class Channels(commands.Cog):
         else:
             context = await self.first_question(thread)
             question = f"{context}\n{message.content}" if context else message.content
-        if self.cooled_down(message):
+        if await self.cooled_down(message):
             return
         asked = await self.bot.ask(question, message.author.id, message.guild.id, thread.id)
         if context is None:

@@ -48,7 +48,7 @@ def help_text(tree: app_commands.CommandTree) -> str:
         if isinstance(command, app_commands.ContextMenu):
             asking.append(f"• Right-click (long-press) a message → *Apps* → **{command.name}**.")
         elif isinstance(command, app_commands.Group):
-            lines = [
+            lines = [f"*{command.description}*"] + [  # a group's own description heads its commands
                 f"• {usage(sub)} — {sub.description}"
                 for sub in command.walk_commands()
                 if isinstance(sub, app_commands.Command)

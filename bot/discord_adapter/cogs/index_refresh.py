@@ -1,6 +1,6 @@
 """Pick up an index generation another process built (another shard's /kb add, or `qabot index`).
 
-Every few seconds the KnowledgeBase compares the index directory's CURRENT file (a few bytes) with the
+Every few seconds the KnowledgeBase (and each loaded server collection) compares the index directory's CURRENT file (a few bytes) with the
 generation it serves and swaps in the new one when they differ; questions keep the old one until then.
 """
 
@@ -33,6 +33,7 @@ class IndexRefresh(commands.Cog):
 
     @tasks.loop(seconds=5.0)  # the interval is replaced from the settings in cog_load
     async def poll(self) -> None:
+        await self.refresh_collections()
         if self.bot.reindex_lock.locked():  # our own reindex swaps in what it builds
             return
         kb = self.bot.kb
@@ -46,6 +47,16 @@ class IndexRefresh(commands.Cog):
             return
         if swapped:
             log.info("picked up index generation %s from %s", kb.generation, kb.index_dir)
+
+    async def refresh_collections(self) -> None:
+        """Servers' collections another process changed; one not loaded is read fresh when next used."""
+        try:
+            changed = await asyncio.to_thread(self.bot.collections.refresh)
+        except Exception:  # never let the loop die
+            log.exception("checking the servers' collections for new indexes failed")
+            return
+        for guild_id in changed:
+            log.info("picked up a change to the collection of server %s", guild_id)
 
 
 async def setup(bot: QABot) -> None:

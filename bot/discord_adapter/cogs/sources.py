@@ -1,7 +1,9 @@
 """/kb source add|list|remove|sync: moderators manage the knowledge sources, and the scheduled sync.
 
 The commands are a subgroup of the moderation cog's /kb (SourceCommands is mixed into it), so they get
-its moderator check, its one-change-at-a-time lock and its audit trail. Fetching and indexing run off
+its moderator check, its one-change-at-a-time lock and its audit trail. Sources feed the operator's base
+collection, which every server answers from, so changing them is for the home servers only (the rule
+of `/kb ... scope: base`); listing them works in any server. Fetching and indexing run off
 the event loop. From Discord a source must be an http(s) URL: a local repository path is for the
 machine's operator on the command line.
 """
@@ -87,6 +89,7 @@ class SourceCommands:
             "folder": folder,
         }
         async with self.failure_audited(interaction, "kb source add", args):  # type: ignore[attr-defined]
+            self.target(interaction, "base", "/kb source add")  # type: ignore[attr-defined]
             added = await asyncio.to_thread(
                 _sources(self.bot).add,  # type: ignore[attr-defined]
                 name,
@@ -118,10 +121,12 @@ class SourceCommands:
     async def source_remove(self, interaction: discord.Interaction, name: str) -> None:
         """Forget a source, delete its articles and reindex."""
         bot = self.bot  # type: ignore[attr-defined]
-        async with self.failure_audited(interaction, "kb source remove", {"name": name}), self.exclusive():  # type: ignore[attr-defined]
-            await interaction.response.defer(thinking=True, ephemeral=True)
-            await asyncio.to_thread(_sources(bot).remove, name)
-            report = await asyncio.to_thread(bot.kb.reindex)
+        async with self.failure_audited(interaction, "kb source remove", {"name": name}):  # type: ignore[attr-defined]
+            base = self.target(interaction, "base", "/kb source remove")  # type: ignore[attr-defined]
+            async with self.exclusive(base):  # type: ignore[attr-defined]
+                await interaction.response.defer(thinking=True, ephemeral=True)
+                await asyncio.to_thread(_sources(bot).remove, name)
+                report = await asyncio.to_thread(bot.kb.reindex)
         summary = render.reindex_summary(report, f"Removed `{name}` and reindexed")
         await bot.audit(interaction, "kb source remove", {"name": name}, summary)
         await interaction.followup.send(summary, ephemeral=True, allowed_mentions=NONE)
@@ -132,11 +137,13 @@ class SourceCommands:
         """Fetch what changed in the sources and reindex; questions use the old index meanwhile."""
         bot = self.bot  # type: ignore[attr-defined]
         args = {"name": name}
-        async with self.failure_audited(interaction, "kb source sync", args), self.exclusive():  # type: ignore[attr-defined]
-            await interaction.response.defer(thinking=True, ephemeral=True)
-            result = await asyncio.to_thread(
-                _sources(bot).sync_and_reindex, bot.kb.reindex, [name] if name else None
-            )
+        async with self.failure_audited(interaction, "kb source sync", args):  # type: ignore[attr-defined]
+            base = self.target(interaction, "base", "/kb source sync")  # type: ignore[attr-defined]
+            async with self.exclusive(base):  # type: ignore[attr-defined]
+                await interaction.response.defer(thinking=True, ephemeral=True)
+                result = await asyncio.to_thread(
+                    _sources(bot).sync_and_reindex, bot.kb.reindex, [name] if name else None
+                )
         summary = sync_summary(result)
         await bot.audit(interaction, "kb source sync", args, summary)
         await interaction.followup.send(summary, ephemeral=True, allowed_mentions=NONE)

@@ -1,0 +1,88 @@
+"""Per-server settings: a server's value > the environment > the built-in default, and bad values refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.errors import SettingRefused
+from bot.guild_settings import SETTINGS, parse_setting, resolve, shown
+from bot.settings import CoreSettings, DiscordSettings
+
+
+@pytest.fixture
+def clean_env(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)  # no .env
+    for name in (
+        "QABOT_THRESHOLD",
+        "QABOT_COOLDOWN_RATE",
+        "QABOT_MODERATOR_ROLE_IDS",
+        "QABOT_PRIVATE_ANSWERS",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    return monkeypatch
+
+
+def settings_in_force(stored: dict[str, str]):
+    return resolve(stored, frozenset(), CoreSettings(), DiscordSettings())
+
+
+def test_built_in_defaults_apply_without_environment_or_server_values(clean_env):
+    settings = settings_in_force({})
+    assert (settings.threshold, settings.cooldown_rate, settings.use_base) == (0.44, 5, True)
+    assert settings.moderator_role_ids == frozenset() and settings.changed == frozenset()
+
+
+def test_the_environment_overrides_the_default_and_a_server_overrides_the_environment(clean_env):
+    clean_env.setenv("QABOT_THRESHOLD", "0.6")
+    clean_env.setenv("QABOT_MODERATOR_ROLE_IDS", "11111,22222")
+    from_env = settings_in_force({})
+    assert from_env.threshold == 0.6 and from_env.moderator_role_ids == {11111, 22222}
+    server = settings_in_force({"threshold": "0.3", "moderator-roles": "33333"})
+    assert server.threshold == 0.3 and server.moderator_role_ids == {33333}
+    assert server.cooldown_rate == 5 and server.changed == {"threshold", "moderator-roles"}
+
+
+def test_a_stored_value_that_no_longer_parses_falls_back_to_the_default(clean_env):
+    assert settings_in_force({"threshold": "lots", "no-such-setting": "1"}).threshold == 0.44
+
+
+@pytest.mark.parametrize(
+    ("name", "given", "stored"),
+    [
+        (
+            "moderator-roles",
+            "<@&123456789012345678> 234567890123456789",
+            "123456789012345678,234567890123456789",
+        ),
+        ("help-channels", "<#123456789012345678>", "123456789012345678"),
+        ("help-channels", "none", ""),
+        ("threshold", " 0.5 ", "0.5"),
+        ("cooldown-rate", "3", "3"),
+        ("private-answers", "Yes", "on"),
+        ("use-base", "off", "off"),
+    ],
+)
+def test_values_are_checked_and_stored_in_one_form(name, given, stored):
+    assert parse_setting(name, given) == stored
+
+
+@pytest.mark.parametrize(
+    ("name", "given", "reason"),
+    [
+        ("threshold", "2", "from 0 to 1"),
+        ("threshold", "nan", "from 0 to 1"),
+        ("cooldown-rate", "2.5", "whole number"),
+        ("use-base", "maybe", "on or off"),
+        ("moderator-roles", "@everyone", "mentions or ids"),
+        ("colour", "red", "no such setting"),
+    ],
+)
+def test_bad_values_are_refused_with_a_reason(name, given, reason):
+    with pytest.raises(SettingRefused, match=reason):
+        parse_setting(name, given)
+
+
+def test_show_writes_every_setting(clean_env):
+    settings = settings_in_force({"help-channels": "5555555,4444444", "use-base": "off"})
+    assert shown(settings, "help-channels") == "4444444, 5555555" and shown(settings, "use-base") == "off"
+    assert {name: shown(settings, name) for name in SETTINGS}["threshold"] == "0.44"
