@@ -27,7 +27,7 @@ async def test_login_identifies_with_message_content_and_syncs_commands_to_the_d
         assert set(synced) == {"ask", "help", "kb", "config", "Ask the knowledge base"}
         kb = synced["kb"]
         assert int(kb["default_member_permissions"]) == MANAGE_GUILD
-        assert {o["name"] for o in kb["options"]} == {"reindex", "add", "remove", "restore", "list", "stats"}
+        assert {o["name"] for o in kb["options"]} == {"reindex", "add", "remove", "restore", "list", "stats", "source"}
         assert synced["Ask the knowledge base"]["type"] == 3
         assert all(len(c.get("description", "")) <= 100 for c in put[0].json)
 
