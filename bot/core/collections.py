@@ -34,7 +34,7 @@ from bot.core.indexer import BuildReport, build_lock
 from bot.core.knowledge_files import is_article_name, is_hidden
 from bot.core.merged import BASE, SERVER, Part, ask_across
 from bot.core.service import KnowledgeBase, clean_question
-from bot.core.store import CURRENT_FILE
+from bot.core.store import CURRENT_FILE, current_generation, read_manifest
 from bot.errors import IndexError_, KnowledgeError, NoCollection, UnknownArticle
 
 log = logging.getLogger(__name__)
@@ -221,6 +221,18 @@ class Collections:
         report = kb.reindex()
         self._remember(guild_id, kb)
         return report
+
+    def rebuild(self, guild_id: int) -> BuildReport:
+        """Reindex after the collection's folder changed underneath (its sources synced or one removed):
+        a new generation swapped in, or with no article left no index, so it answers from the base alone."""
+        knowledge_dir = self.knowledge_dir(guild_id)
+        if knowledge_dir.is_dir() and _other_articles(knowledge_dir, ""):
+            return self.reindex(guild_id)
+        index_dir = self.index_dir(guild_id)
+        name = current_generation(index_dir) if self.exists(guild_id) else None
+        removed = tuple(read_manifest(index_dir / name).articles) if name else ()
+        self.drop_index(guild_id)
+        return BuildReport(0, 0, 0, 0, (), 0.0, removed=removed)
 
     def drop_index(self, guild_id: int) -> None:
         """Remove the collection's index (CURRENT first, so no reader picks up a half-deleted one)."""
