@@ -259,7 +259,8 @@ class TooManySources(SourceError):
     def __init__(self, limit: int) -> None:
         self.limit = limit
         reason = (
-            f"this server has {limit} sources, the most it may have (QABOT_MAX_SOURCES_PER_SERVER); "
+            f"this server has {limit} source{'s' if limit > 1 else ''}, the most it may have "
+            "(QABOT_MAX_SOURCES_PER_SERVER); "
             "remove one with /kb source remove first"
             if limit
             else "the operator has turned servers' own sources off (QABOT_MAX_SOURCES_PER_SERVER is 0)"
