@@ -70,7 +70,7 @@ class QABot(commands.Bot):
         collections: Collections | None = None,
         sources: SourceService | None = None,
         sync_interval_minutes: int = 0,
-        max_sources_per_server: int | None = 5,
+        max_sources_per_server: int | None = 5,  # QABOT_MAX_SOURCES_PER_SERVER; the runner passes it
         **options: object,
     ) -> None:
         super().__init__(
