@@ -84,3 +84,18 @@ def test_a_damaged_list_still_counts_as_a_server_with_sources(scoped):
     folder.mkdir(parents=True)
     (folder / "sources.json").write_text("{not json")
     assert scoped.servers_with_sources() == [A]
+
+
+def test_another_process_serving_the_collection_picks_up_the_sync(site, scoped, collections, tmp_path):
+    """Another process (a second shard) has A's collection loaded; the sync's new generation reaches it
+    through refresh(), the way any change to a collection does."""
+    collections.knowledge_dir(A).mkdir(parents=True)
+    (collections.knowledge_dir(A) / "wombat.md").write_text("# Wombat\n\nWombat digs burrows.\n")
+    collections.reindex(A)
+    other_base = KnowledgeBase(tmp_path / "knowledge", tmp_path / "index", HashingEmbedder(), threshold=0.3)
+    other = Collections(other_base, collections.root, memory_budget=10**9)
+    assert [a.path for a in other.loaded(A).articles()] == ["wombat.md"]
+    scoped.of(A).add("quokka", f"{site.base}/docs/")
+    scoped.of(A).sync_and_reindex(lambda: collections.rebuild(A))
+    assert other.refresh() == [A]
+    assert "sources/quokka/install.md" in {a.path for a in other.loaded(A).articles()}
