@@ -252,6 +252,22 @@ class SourceExists(SourceError):
         super().__init__(f"a source named {name!r} exists already; remove it first or pick another name")
 
 
+class TooManySources(SourceError):
+    """A server's moderators tried to add a source past QABOT_MAX_SOURCES_PER_SERVER, so that one server
+    can't make the bot crawl without bound."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        reason = (
+            f"this server has {limit} source{'s' if limit > 1 else ''}, the most it may have "
+            "(QABOT_MAX_SOURCES_PER_SERVER); "
+            "remove one with /kb source remove first"
+            if limit
+            else "the operator has turned servers' own sources off (QABOT_MAX_SOURCES_PER_SERVER is 0)"
+        )
+        super().__init__(f"{reason}. Nothing was changed.")
+
+
 class SyncBusy(SourceError):
     """Another process or command is syncing sources (one lock file per sources folder)."""
 

@@ -159,5 +159,9 @@ class SourcesSettings(BaseSettings):
     sources_request_interval: float = Field(default=0.5, ge=0)
     sources_concurrency: int = Field(default=2, ge=1, le=8)
     sources_timeout_seconds: float = Field(default=20.0, gt=0)
-    # The bot syncs every source this often; 0 turns the schedule off (`/kb source sync` still works).
+    # Sources a server's moderators may add to its own collection from Discord (each up to
+    # sources_max_pages pages), so one server can't make the bot crawl without bound; 0: none. The
+    # command line (the operator) is not limited.
+    max_sources_per_server: int = Field(default=5, ge=0)
+    # The bot syncs every collection's sources this often; 0 turns the schedule off (`/kb source sync` still works).
     sync_interval_minutes: int = Field(default=0, ge=0)

@@ -19,6 +19,7 @@ from bot.core.store import current_generation, read_manifest
 from bot.errors import IndexError_
 from bot.settings import CoreSettings, SourcesSettings
 from bot.sources.policy import FetchPolicy
+from bot.sources.scoped import CollectionSources
 from bot.sources.service import SourceService
 
 log = logging.getLogger(__name__)
@@ -130,3 +131,13 @@ def fetch_policy(settings: SourcesSettings) -> FetchPolicy:
 def source_service(core: CoreSettings, settings: SourcesSettings) -> SourceService:
     """The sources, writing their articles into the configured knowledge folder."""
     return SourceService(settings.sources_dir, core.knowledge_dir, fetch_policy(settings))
+
+
+def collection_sources(
+    core: CoreSettings, settings: SourcesSettings, database_path: Path
+) -> CollectionSources:
+    """The base's sources and each server collection's, for the command line (the bot builds its own
+    around its collections' folder)."""
+    return CollectionSources(
+        source_service(core, settings), collections_root(core, database_path), settings.max_sources_per_server
+    )

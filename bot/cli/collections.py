@@ -46,6 +46,16 @@ def collection_settings(guild_id: int | None, **overrides: Any) -> CoreSettings:
     return settings.model_copy(update={"knowledge_dir": knowledge, "index_dir": index})
 
 
+def server_collections():
+    """The servers' collections around the base's models (the base's index is not loaded: a change to a
+    server's collection needs only the embedder)."""
+    from bot.core.collections import Collections
+    from bot.wiring import MB, knowledge_base
+
+    core = core_settings()
+    return Collections(knowledge_base(core), collections_root(core), core.collections_memory_mb * MB)
+
+
 def server_scope(core: CoreSettings, guild_id: int):
     """How the server answers (its use-base, threshold and hidden base articles from /config), read from
     the bot's database when there is one; else the defaults."""

@@ -10,13 +10,12 @@ import click
 from bot.cli.app import (
     EXIT_SKIPPED,
     cli,
-    core_settings,
     handle_errors,
     index_option,
     knowledge_option,
     open_knowledge_base,
 )
-from bot.cli.collections import collection_option, collection_settings
+from bot.cli.collections import collection_option, collection_settings, server_collections
 from bot.cli.rendering import one_line, summary_line
 from bot.errors import KnowledgeDirMissing, UnknownArticle, UploadRefused
 
@@ -79,23 +78,31 @@ def kb_group() -> None:
 @click.option("--replace", is_flag=True, help="Overwrite an article with the same file name.")
 @knowledge_option
 @index_option
+@collection_option
 @handle_errors
-def kb_add(file: Path, replace: bool, knowledge_dir: Path | None, index_dir: Path | None) -> None:
-    """Copy FILE into the knowledge directory under a safe name and reindex; put things back if that fails."""
+def kb_add(
+    file: Path, replace: bool, knowledge_dir: Path | None, index_dir: Path | None, guild_id: int | None
+) -> None:
+    """Copy FILE into the knowledge directory (or a server's collection, started by its first article)
+    under a safe name and reindex; put things back if that fails."""
     from bot.core import articles
 
-    settings = core_settings(knowledge_dir=knowledge_dir, index_dir=index_dir)
-    if not settings.knowledge_dir.is_dir():
+    settings = collection_settings(guild_id, knowledge_dir=knowledge_dir, index_dir=index_dir)
+    if guild_id is None and not settings.knowledge_dir.is_dir():
         raise KnowledgeDirMissing(settings.knowledge_dir)
     limit = settings.max_article_bytes  # a bigger file would be skipped by indexing anyway
     if file.stat().st_size > limit:
         raise UploadRefused(file.name, f"it is {file.stat().st_size:,} bytes; the limit is {limit:,}")
     data = file.read_bytes()
     # Checked before the model loads, so a refused file costs nothing; checked again when it is added.
-    articles.prepare_upload(settings.knowledge_dir, file.name, data, limit, replace)
-    change = articles.add_article(
-        open_knowledge_base(settings), file.name, data, limit=limit, replace=replace
-    )
+    if settings.knowledge_dir.is_dir():
+        articles.prepare_upload(settings.knowledge_dir, file.name, data, limit, replace)
+    if guild_id is None:
+        change = articles.add_article(
+            open_knowledge_base(settings), file.name, data, limit=limit, replace=replace
+        )
+    else:
+        change = server_collections().add(guild_id, file.name, data, limit=limit, replace=replace)
     finish_build(change.report, f"{'replaced' if change.replaced else 'added'} {one_line(change.path)}; ")
 
 
@@ -103,15 +110,20 @@ def kb_add(file: Path, replace: bool, knowledge_dir: Path | None, index_dir: Pat
 @click.argument("name")
 @knowledge_option
 @index_option
+@collection_option
 @handle_errors
-def kb_remove(name: str, knowledge_dir: Path | None, index_dir: Path | None) -> None:
-    """Move the article NAME (its path in the knowledge directory) to .trash/ and reindex."""
+def kb_remove(name: str, knowledge_dir: Path | None, index_dir: Path | None, guild_id: int | None) -> None:
+    """Move the article NAME (its path in the knowledge directory or the server's collection) to .trash/
+    and reindex; a collection's last article takes its index with it (the server then uses the base)."""
     from bot.core import articles
 
-    settings = core_settings(knowledge_dir=knowledge_dir, index_dir=index_dir)
+    settings = collection_settings(guild_id, knowledge_dir=knowledge_dir, index_dir=index_dir)
     if not articles.trashable(settings.knowledge_dir, name):  # before the model loads
         raise UnknownArticle(name)
-    change = articles.remove_article(open_knowledge_base(settings), name)
+    if guild_id is None:
+        change = articles.remove_article(open_knowledge_base(settings), name)
+    else:
+        change = server_collections().remove(guild_id, name)
     where = change.trashed.relative_to(settings.knowledge_dir) if change.trashed else "?"
     finish_build(change.report, f"moved {one_line(name)} to {one_line(str(where))}; ")
 

@@ -1,4 +1,5 @@
-"""qabot source add|list|remove and qabot sync: knowledge kept in sync with where it lives."""
+"""qabot source add|list|remove and qabot sync: knowledge kept in sync with where it lives; with
+`--collection GUILD_ID` a server collection's sources (no per-server cap here: this is the operator)."""
 
 from __future__ import annotations
 
@@ -9,15 +10,37 @@ from typing import Any
 import click
 
 from bot.cli.app import EXIT_SKIPPED, cli, core_settings, handle_errors, index_option, knowledge_option
+from bot.cli.collections import collection_option, collection_settings, collections_root, discord_settings
 from bot.cli.rendering import one_line, sync_lines
 from bot.settings import SourcesSettings, load_settings
 
 
-def services(knowledge_dir: Path | None, index_dir: Path | None) -> tuple[Any, Any]:
-    from bot.wiring import source_service
+def services(
+    knowledge_dir: Path | None, index_dir: Path | None, guild_id: int | None = None
+) -> tuple[Any, Any]:
+    """The settings whose folders the sources write into and index (the server's collection's with a
+    guild id), and those sources."""
+    from bot.wiring import collection_sources, source_service
 
-    settings = core_settings(knowledge_dir=knowledge_dir, index_dir=index_dir)
-    return settings, source_service(settings, load_settings(SourcesSettings))
+    settings = collection_settings(guild_id, knowledge_dir=knowledge_dir, index_dir=index_dir)
+    sources_settings = load_settings(SourcesSettings)
+    if guild_id is None:  # the base's, writing into --knowledge when given
+        return settings, source_service(settings, sources_settings)
+    scoped = collection_sources(core_settings(), sources_settings, discord_settings().database_path)
+    return settings, scoped.of(guild_id, capped=False)
+
+
+def rebuild(settings, guild_id: int | None):
+    """Reindex with a progress bar; a server collection its sources left without an article loses its
+    index instead, so the server answers from the base alone (the bot does the same)."""
+    from bot.cli.indexing import build_with_progress
+    from bot.core.collection_folders import drop_index, holds_article
+    from bot.core.indexer import BuildReport
+
+    if guild_id is None or holds_article(settings.knowledge_dir):
+        return build_with_progress(settings)
+    drop_index(collections_root(core_settings()), guild_id)
+    return BuildReport(0, 0, 0, 0, (), 0.0)
 
 
 @cli.group(name="source")
@@ -38,10 +61,13 @@ def source_group() -> None:
 @click.option("--branch", default="", help="git: the branch (default: the remote's default branch).")
 @click.option("--folder", default="", help="git: only files below this folder of the repository.")
 @knowledge_option
+@collection_option
 @handle_errors
-def source_add(name: str, location: str, include, exclude, kind, branch, folder, knowledge_dir) -> None:
+def source_add(
+    name: str, location: str, include, exclude, kind, branch, folder, knowledge_dir, guild_id
+) -> None:
     """Register LOCATION (a site's URL, a git repository's URL or local path, a file's URL) as NAME."""
-    _, sources = services(knowledge_dir, None)
+    _, sources = services(knowledge_dir, None, guild_id)
     source = sources.add(
         name,
         location,
@@ -52,16 +78,16 @@ def source_add(name: str, location: str, include, exclude, kind, branch, folder,
         folder=folder,
         local_allowed=True,  # the command line is the machine's operator; Discord never gets this
     )
-    click.echo(
-        f"added {source.name} ({source.kind}) {one_line(source.location)}; fetch it with `qabot sync {name}`"
-    )
+    again = f"qabot sync {name}" + (f" --collection {guild_id}" if guild_id is not None else "")
+    click.echo(f"added {source.name} ({source.kind}) {one_line(source.location)}; fetch it with `{again}`")
 
 
 @source_group.command(name="list")
+@collection_option
 @handle_errors
-def source_list() -> None:
-    """Show the sources."""
-    _, sources = services(None, None)
+def source_list(guild_id: int | None) -> None:
+    """Show the sources (the base's, or a server collection's)."""
+    _, sources = services(None, None, guild_id)
     found = sources.all_sources()
     if not found:
         click.echo("no sources; add one with `qabot source add NAME URL`")
@@ -80,28 +106,30 @@ def source_list() -> None:
 @click.argument("name")
 @knowledge_option
 @index_option
+@collection_option
 @handle_errors
-def source_remove(name: str, knowledge_dir: Path | None, index_dir: Path | None) -> None:
+def source_remove(
+    name: str, knowledge_dir: Path | None, index_dir: Path | None, guild_id: int | None
+) -> None:
     """Forget the source NAME, delete its articles and reindex."""
-    from bot.cli.indexing import build_with_progress, finish_build
+    from bot.cli.indexing import finish_build
 
-    settings, sources = services(knowledge_dir, index_dir)
+    settings, sources = services(knowledge_dir, index_dir, guild_id)
     sources.remove(name)
-    finish_build(build_with_progress(settings), f"removed {name} and its articles; ")
+    finish_build(rebuild(settings, guild_id), f"removed {name} and its articles; ")
 
 
 @cli.command()
 @click.argument("name", required=False)
 @knowledge_option
 @index_option
+@collection_option
 @handle_errors
-def sync(name: str | None, knowledge_dir: Path | None, index_dir: Path | None) -> None:
+def sync(name: str | None, knowledge_dir: Path | None, index_dir: Path | None, guild_id: int | None) -> None:
     """Fetch what changed in every source (or NAME), then reindex only the changed pages."""
     from tqdm import tqdm
 
-    from bot.cli.indexing import build_with_progress
-
-    settings, sources = services(knowledge_dir, index_dir)
+    settings, sources = services(knowledge_dir, index_dir, guild_id)
     bars: dict[str, Any] = {}
 
     def progress(source: str, done: int, total: int) -> None:
@@ -114,7 +142,7 @@ def sync(name: str | None, knowledge_dir: Path | None, index_dir: Path | None) -
 
     try:
         result = sources.sync_and_reindex(
-            lambda: build_with_progress(settings), [name] if name else None, progress
+            lambda: rebuild(settings, guild_id), [name] if name else None, progress
         )
     finally:
         for bar in bars.values():

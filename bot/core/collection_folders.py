@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.core.indexer import build_lock
+from bot.core.knowledge_files import is_article_name, is_hidden
 from bot.core.store import CURRENT_FILE, current_generation, read_manifest
 from bot.errors import IndexError_
 
@@ -52,6 +53,29 @@ def delete_collection(root: Path, guild_id: int) -> bool:
             (index_dir / CURRENT_FILE).unlink(missing_ok=True)
     shutil.rmtree(folder)
     return True
+
+
+def drop_index(root: Path, guild_id: int) -> None:
+    """Remove a server collection's index (CURRENT first, so no reader picks up a half-deleted one); its
+    articles stay. The server then answers from the base alone."""
+    _, index_dir = collection_dirs(root, guild_id)
+    with build_lock(index_dir):
+        (index_dir / CURRENT_FILE).unlink(missing_ok=True)
+    shutil.rmtree(index_dir, ignore_errors=True)
+
+
+def holds_article(knowledge_dir: Path, besides: str = "") -> bool:
+    """Whether the knowledge folder holds an article other than `besides` (hidden folders, like the
+    trash, don't count)."""
+    if not knowledge_dir.is_dir():
+        return False
+    for path in knowledge_dir.rglob("*"):
+        inside = path.relative_to(knowledge_dir)
+        if any(is_hidden(part) for part in inside.parts):
+            continue
+        if inside.as_posix() != besides and is_article_name(path.name) and path.is_file():
+            return True
+    return False
 
 
 def describe_collections(root: Path, loaded: set[int] | None = None) -> list[CollectionInfo]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -29,12 +28,13 @@ from bot.core.collection_folders import (
     collection_folder,
     delete_collection,
     describe_collections,
+    drop_index,
+    holds_article,
 )
-from bot.core.indexer import BuildReport, build_lock
-from bot.core.knowledge_files import is_article_name, is_hidden
+from bot.core.indexer import BuildReport
 from bot.core.merged import BASE, SERVER, Part, ask_across
 from bot.core.service import KnowledgeBase, clean_question
-from bot.core.store import CURRENT_FILE
+from bot.core.store import CURRENT_FILE, current_generation, read_manifest
 from bot.errors import IndexError_, KnowledgeError, NoCollection, UnknownArticle
 
 log = logging.getLogger(__name__)
@@ -204,7 +204,7 @@ class Collections:
         kb = self.knowledge_base(guild_id)
         if not trashable(kb.knowledge_dir, relative):
             raise UnknownArticle(relative)
-        if _other_articles(kb.knowledge_dir, relative):
+        if holds_article(kb.knowledge_dir, relative):
             change = remove_article(kb, relative)
             self._remember(guild_id, kb)
             return change
@@ -216,18 +216,26 @@ class Collections:
         """Rebuild the server's collection from its knowledge folder (edited by hand, say); NoCollection
         when the folder holds no article (none added yet, or all removed)."""
         kb = self.knowledge_base(guild_id)
-        if not kb.knowledge_dir.is_dir() or not _other_articles(kb.knowledge_dir, ""):
+        if not holds_article(kb.knowledge_dir):
             raise NoCollection(guild_id)
         report = kb.reindex()
         self._remember(guild_id, kb)
         return report
 
+    def rebuild(self, guild_id: int) -> BuildReport:
+        """Reindex after the collection's folder changed underneath (its sources synced or one removed):
+        a new generation swapped in, or with no article left no index, so it answers from the base alone."""
+        if holds_article(self.knowledge_dir(guild_id)):
+            return self.reindex(guild_id)
+        index_dir = self.index_dir(guild_id)
+        name = current_generation(index_dir) if self.exists(guild_id) else None
+        removed = tuple(read_manifest(index_dir / name).articles) if name else ()
+        self.drop_index(guild_id)
+        return BuildReport(0, 0, 0, 0, (), 0.0, removed=removed)
+
     def drop_index(self, guild_id: int) -> None:
         """Remove the collection's index (CURRENT first, so no reader picks up a half-deleted one)."""
-        index_dir = self.index_dir(guild_id)
-        with build_lock(index_dir):
-            (index_dir / CURRENT_FILE).unlink(missing_ok=True)
-        shutil.rmtree(index_dir, ignore_errors=True)
+        drop_index(self.root, guild_id)
         self.evict(guild_id)
 
     def delete(self, guild_id: int) -> bool:
@@ -242,15 +250,3 @@ class Collections:
 def _generation_bytes(kb: KnowledgeBase) -> int:
     directory = kb.searcher.store.directory
     return sum(entry.stat().st_size for entry in os.scandir(directory) if entry.is_file())
-
-
-def _other_articles(knowledge_dir: Path, relative: str) -> bool:
-    """Whether the knowledge folder holds an article besides `relative` (hidden folders, like the
-    trash, don't count)."""
-    for path in knowledge_dir.rglob("*"):
-        inside = path.relative_to(knowledge_dir)
-        if any(is_hidden(part) for part in inside.parts):
-            continue
-        if inside.as_posix() != relative and is_article_name(path.name) and path.is_file():
-            return True
-    return False

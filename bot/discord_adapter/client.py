@@ -22,6 +22,7 @@ from bot.errors import ShardConfigError
 from bot.guild_data import forget_guild
 from bot.guild_settings import GuildSettings
 from bot.settings import CoreSettings, DiscordSettings
+from bot.sources.scoped import CollectionSources
 from bot.sources.service import SourceService
 from bot.storage import Storage
 from bot.wiring import open_collections
@@ -36,7 +37,7 @@ COGS = (
     "bot.discord_adapter.cogs.departures",
     "bot.discord_adapter.cogs.help",
     "bot.discord_adapter.cogs.index_refresh",
-    "bot.discord_adapter.cogs.sources",
+    "bot.discord_adapter.cogs.source_schedule",
 )
 PURGE_EVERY = 12 * 3600.0  # seconds; retention is counted in days, so twice a day is plenty
 
@@ -69,6 +70,7 @@ class QABot(commands.Bot):
         collections: Collections | None = None,
         sources: SourceService | None = None,
         sync_interval_minutes: int = 0,
+        max_sources_per_server: int | None = 5,  # QABOT_MAX_SOURCES_PER_SERVER; the runner passes it
         **options: object,
     ) -> None:
         super().__init__(
@@ -88,7 +90,13 @@ class QABot(commands.Bot):
             storage, core_settings, discord_settings, ttl=discord_settings.index_poll_seconds
         )
         # Outside servers (DMs): the environment's cooldown; in a server, its own (guild_configs).
-        self.sources = sources  # /kb source and the scheduled sync; None where sources are not set up
+        # /kb source and the scheduled sync: the base's sources and each server collection's (beside its
+        # articles, so they go where the collection goes); None where sources are not set up.
+        self.sources = (
+            None
+            if sources is None
+            else CollectionSources(sources, self.collections.root, max_sources_per_server)
+        )
         self.sync_interval_minutes = sync_interval_minutes  # 0: no scheduled sync
         self.ask_cooldown = AskCooldown(discord_settings.cooldown_rate, discord_settings.cooldown_seconds)
         self.batcher = AskBatcher(self.collections)

@@ -58,7 +58,11 @@ def _source_options(core: CoreSettings, settings: SourcesSettings) -> dict[str, 
     """The bot's sources (/kb source) and how often it syncs them."""
     from bot.wiring import source_service
 
-    return {"sources": source_service(core, settings), "sync_interval_minutes": settings.sync_interval_minutes}
+    return {
+        "sources": source_service(core, settings),
+        "sync_interval_minutes": settings.sync_interval_minutes,
+        "max_sources_per_server": settings.max_sources_per_server,
+    }
 
 
 def point_at_discord(settings: DiscordSettings) -> None:

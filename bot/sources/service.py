@@ -19,7 +19,7 @@ from pathlib import Path
 
 from bot.core.files import file_lock
 from bot.core.indexer import BuildReport
-from bot.errors import SourceError, SyncBusy
+from bot.errors import SourceError, SyncBusy, TooManySources
 from bot.sources.gitrepo import sync_repository
 from bot.sources.http import Fetcher
 from bot.sources.pages import remove_article, remove_folder, source_folder
@@ -72,6 +72,8 @@ class SourceService:
     sources_dir: Path
     knowledge_dir: Path
     policy: FetchPolicy = field(default_factory=FetchPolicy)
+    # At most this many sources (a server's, added from Discord); None: no limit (the operator's).
+    max_sources: int | None = None
 
     def registry(self) -> Registry:
         return Registry.load(self.sources_dir)
@@ -102,6 +104,8 @@ class SourceService:
         source = Source(name, kind, location, tuple(include), tuple(exclude), branch, folder.strip("/"))
         with self._locked():
             registry = self.registry()
+            if self.max_sources is not None and len(registry.sources) >= self.max_sources:
+                raise TooManySources(self.max_sources)
             registry.add(source)
             registry.save()
         return source

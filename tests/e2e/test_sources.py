@@ -1,5 +1,6 @@
-"""/kb source end to end: a moderator adds and syncs the tests' docs site (on 127.0.0.1) through the
-emulator, and /ask then answers from it with a link to the section. Everyone else is refused."""
+"""/kb source end to end in a home server (the base's sources): a moderator adds and syncs the tests'
+docs site (on 127.0.0.1) through the emulator, and /ask then answers from it with a link to the section.
+Everyone else is refused. A server's own sources: tests/e2e/test_server_sources.py."""
 
 from __future__ import annotations
 
@@ -117,8 +118,8 @@ async def test_sources_are_for_moderators_only_and_local_paths_never(emu, start_
     assert sum(site.requests.values()) == 0  # adding fetches nothing
 
 
-async def test_sources_change_only_from_a_home_server(emu, start_bot, site, sources, storage):
-    """Sources feed the base collection every server answers from: elsewhere, changing them is refused."""
+async def test_the_bases_sources_change_only_from_a_home_server(emu, start_bot, site, sources, storage):
+    """The base's sources feed every server: `scope: base` elsewhere is refused, as /kb add's is."""
     w = emu.world
     sources.add("quokka", f"{site.base}/docs/")
     async with start_bot(home_guild_ids=[1]):  # some other server is the operator's home
@@ -127,9 +128,9 @@ async def test_sources_change_only_from_a_home_server(emu, start_bot, site, sour
             ("sync", {}),
             ("remove", {"name": "quokka"}),
         ):
-            refused = await source_command(emu, w.mod, subcommand, options)
+            refused = await source_command(emu, w.mod, subcommand, {**options, "scope": "base"})
             assert refused.content.startswith(f"/kb source {subcommand} on the base collection only works")
-        listed = await source_command(emu, w.mod, "list")
+        listed = await source_command(emu, w.mod, "list", {"scope": "base"})
         assert listed.content.startswith("`quokka` website")
     assert [s.name for s in sources.all_sources()] == ["quokka"] and sum(site.requests.values()) == 0
     refusals = [e for e in storage.audit_trail() if e.result.startswith("refused:")]

@@ -1,5 +1,5 @@
 """/kb: moderators reindex, add, remove, restore and list articles, read the question statistics, and
-manage the base collection's knowledge sources (/kb source, in cogs/sources.py).
+manage a collection's knowledge sources (/kb source, in cogs/sources.py, by the same rule of scope).
 
 Each command acts on the server's own collection, for that server's moderators (its /config roles, else
 the environment's, or Manage Server). The operator's base collection is changed with `scope: base`, only
@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -24,10 +24,17 @@ from discord.ext import commands
 
 from bot.core import articles
 from bot.discord_adapter import render
-from bot.discord_adapter.cogs.sources import SourceCommands
+from bot.discord_adapter.cogs.sources import ScopeOption, SourceCommands
 from bot.discord_adapter.errors import NONE, NotModerator
 from bot.discord_adapter.views import article_page
-from bot.errors import BaseCollectionRefused, IndexBusy, UnknownArticle, UploadRefused
+from bot.errors import (
+    BaseCollectionRefused,
+    IndexBusy,
+    SourceRefused,
+    TooManySources,
+    UnknownArticle,
+    UploadRefused,
+)
 
 if TYPE_CHECKING:
     from bot.discord_adapter.client import QABot
@@ -35,7 +42,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 PERIODS = {1: "the last 24 hours", 7: "the last 7 days", 30: "the last 30 days", 0: "all kept history"}
 AUTOCOMPLETE_LIMIT = 25  # Discord shows at most 25 choices
-ScopeOption = Literal["server", "base"]
 SCOPE_HELP = "server: this server's own collection; base: the operator's (home servers only)"
 
 
@@ -84,7 +90,8 @@ class Moderation(
         try:
             yield
         except Exception as error:
-            outcome = "refused" if isinstance(error, BaseCollectionRefused) else "failed"
+            refused = isinstance(error, BaseCollectionRefused | SourceRefused | TooManySources)
+            outcome = "refused" if refused else "failed"
             await self.bot.audit(interaction, action, args, f"{outcome}: {error}")
             raise
 

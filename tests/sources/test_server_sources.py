@@ -1,0 +1,101 @@
+"""A server collection's own sources: their list, state and pages inside its collection folder (the
+tests' site on 127.0.0.1, real files, real FAISS; the fake model, so these stay fast), the per-server
+cap, and the rebuild that drops a collection's index once its sources leave it without an article.
+The real model and Discord: tests/e2e/test_server_sources.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.collections import Collections
+from bot.core.service import KnowledgeBase
+from bot.errors import TooManySources
+from bot.sources.scoped import CollectionSources
+from bot.sources.service import SourceService
+from tests.fakes import HashingEmbedder
+from tests.sources.conftest import TEST_POLICY
+
+A, B = 1111, 2222
+
+
+@pytest.fixture
+def scoped(tmp_path) -> CollectionSources:
+    (tmp_path / "knowledge").mkdir()
+    base = SourceService(tmp_path / "data" / "sources", tmp_path / "knowledge", TEST_POLICY)
+    return CollectionSources(base, tmp_path / "data" / "collections", max_per_server=2)
+
+
+@pytest.fixture
+def collections(tmp_path) -> Collections:
+    base = KnowledgeBase(tmp_path / "knowledge", tmp_path / "index", HashingEmbedder(), threshold=0.3)
+    return Collections(base, tmp_path / "data" / "collections", memory_budget=10**9)
+
+
+def files_under(folder) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def test_a_servers_sources_live_and_write_inside_its_own_collection(site, scoped, collections, tmp_path):
+    scoped.of(A).add("quokka", f"{site.base}/docs/")
+    result = scoped.of(A).sync_and_reindex(lambda: collections.rebuild(A))
+    assert result.build is not None and "sources/quokka/install.md" in result.build.added
+    folder = tmp_path / "data" / "collections" / str(A)
+    assert (folder / "sources" / "sources.json").is_file() and (folder / "sources" / "quokka").is_dir()
+    assert "sources/quokka/install.md" in files_under(folder / "knowledge")
+    assert collections.exists(A) and not collections.exists(B)
+    assert files_under(tmp_path / "knowledge") == [] and scoped.base.all_sources() == []
+    assert [s.name for s in scoped.of(A).all_sources()] == ["quokka"] and scoped.of(B).all_sources() == []
+    assert scoped.servers_with_sources() == [A]
+
+
+def test_the_cap_refuses_a_servers_next_source_but_not_the_operators(scoped):
+    scoped.of(A).add("one", "https://docs.example.org/one/")
+    scoped.of(A).add("two", "https://docs.example.org/two/")
+    with pytest.raises(TooManySources, match=r"this server has 2 sources, the most it may have"):
+        scoped.of(A).add("three", "https://docs.example.org/three/")
+    assert [s.name for s in scoped.of(A).all_sources()] == ["one", "two"]
+    scoped.of(B).add("three", "https://docs.example.org/three/")  # each server has its own count
+    scoped.of(A, capped=False).add("three", "https://docs.example.org/three/")  # the command line
+    for name in ("a", "b", "c"):
+        scoped.base.add(name, f"https://docs.example.org/{name}/")  # the base is the operator's: no cap
+    assert len(scoped.of(A).all_sources()) == 3 and len(scoped.base.all_sources()) == 3
+
+
+def test_a_cap_of_zero_turns_servers_sources_off(scoped):
+    off = CollectionSources(scoped.base, scoped.root, max_per_server=0)
+    with pytest.raises(TooManySources, match="turned servers' own sources off"):
+        off.of(A).add("one", "https://docs.example.org/one/")
+
+
+def test_removing_a_collections_only_source_drops_its_index(site, scoped, collections):
+    scoped.of(A).add("quokka", f"{site.base}/docs/")
+    scoped.of(A).sync_and_reindex(lambda: collections.rebuild(A))
+    assert collections.loaded(A) is not None
+    scoped.of(A).remove("quokka")
+    report = collections.rebuild(A)
+    assert "sources/quokka/install.md" in report.removed
+    assert not collections.exists(A) and collections.loaded(A) is None
+    assert scoped.servers_with_sources() == []
+
+
+def test_a_damaged_list_still_counts_as_a_server_with_sources(scoped):
+    """So that the scheduled sync tries it and says what is wrong, rather than skipping it silently."""
+    folder = scoped.root / str(A) / "sources"
+    folder.mkdir(parents=True)
+    (folder / "sources.json").write_text("{not json")
+    assert scoped.servers_with_sources() == [A]
+
+
+def test_another_process_serving_the_collection_picks_up_the_sync(site, scoped, collections, tmp_path):
+    """Another process (a second shard) has A's collection loaded; the sync's new generation reaches it
+    through refresh(), the way any change to a collection does."""
+    collections.knowledge_dir(A).mkdir(parents=True)
+    (collections.knowledge_dir(A) / "wombat.md").write_text("# Wombat\n\nWombat digs burrows.\n")
+    collections.reindex(A)
+    other_base = KnowledgeBase(tmp_path / "knowledge", tmp_path / "index", HashingEmbedder(), threshold=0.3)
+    other = Collections(other_base, collections.root, memory_budget=10**9)
+    assert [a.path for a in other.loaded(A).articles()] == ["wombat.md"]
+    scoped.of(A).add("quokka", f"{site.base}/docs/")
+    scoped.of(A).sync_and_reindex(lambda: collections.rebuild(A))
+    assert other.refresh() == [A]
+    assert "sources/quokka/install.md" in {a.path for a in other.loaded(A).articles()}
