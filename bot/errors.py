@@ -243,7 +243,7 @@ class SyncFailed(SourceError):
 class UnknownSource(SourceError):
     def __init__(self, name: str) -> None:
         self.name = name
-        super().__init__(f"there is no source named {name!r}; `qabot source list` shows them")
+        super().__init__(f"there is no source named {name!r}; `qabot source list` or `/kb source list` shows them")
 
 
 class SourceExists(SourceError):

@@ -96,4 +96,4 @@ def test_refusals_are_one_line(environment):
     result = invoke("source", "add", "Bad Name", "https://example.com/docs/")
     assert result.exit_code == 2 and result.output.startswith("error: refused Bad Name: a source's name")
     result = invoke("sync", "nothing")
-    assert result.output == "error: there is no source named 'nothing'; `qabot source list` shows them\n"
+    assert result.output == "error: there is no source named 'nothing'; `qabot source list` or `/kb source list` shows them\n"
