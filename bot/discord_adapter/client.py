@@ -199,6 +199,15 @@ class QABot(commands.Bot):
         settings = await self.guild_configs.get(interaction.guild_id)
         return self.is_moderator(interaction.user, interaction.permissions, settings)
 
+    async def moderators_only(self, interaction: discord.Interaction, group: str, options: dict) -> bool:
+        """A moderator command's gate: True for the server's moderators; anyone else is audited as refused
+        and gets NotModerator, which the error handler words."""
+        if await self.is_moderator_here(interaction):
+            return True
+        command = interaction.command.qualified_name if interaction.command else group
+        await self.audit(interaction, command, options, "refused: not a moderator")
+        raise errors.NotModerator()
+
     def server_articles(self, guild_id: int) -> list[Article]:
         """The articles of the server's own collection (none without one); loads it: call off the loop."""
         kb = self.collections.loaded(guild_id)

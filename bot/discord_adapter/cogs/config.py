@@ -12,7 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.discord_adapter.errors import NONE, NotModerator
+from bot.discord_adapter.errors import NONE
 from bot.guild_settings import SETTINGS, GuildSettings, parse_setting, shown
 
 if TYPE_CHECKING:
@@ -48,11 +48,7 @@ class Config(commands.GroupCog, group_name="config", group_description="This ser
         super().__init__()
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if await self.bot.is_moderator_here(interaction):
-            return True
-        command = interaction.command.qualified_name if interaction.command else "config"
-        await self.bot.audit(interaction, command, {}, "refused: not a moderator")
-        raise NotModerator()
+        return await self.bot.moderators_only(interaction, "config", {})
 
     @app_commands.command(name="show")
     async def show(self, interaction: discord.Interaction) -> None:

@@ -25,7 +25,7 @@ from discord.ext import commands
 from bot.core import articles
 from bot.discord_adapter import render
 from bot.discord_adapter.cogs.sources import ScopeOption, SourceCommands
-from bot.discord_adapter.errors import NONE, NotModerator
+from bot.discord_adapter.errors import NONE
 from bot.discord_adapter.views import article_page
 from bot.errors import (
     BaseCollectionRefused,
@@ -55,11 +55,7 @@ class Moderation(
         super().__init__()
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        if await self.bot.is_moderator_here(interaction):
-            return True
-        command = interaction.command.qualified_name if interaction.command else "kb"
-        await self.bot.audit(interaction, command, _options(interaction), "refused: not a moderator")
-        raise NotModerator()
+        return await self.bot.moderators_only(interaction, "kb", _options(interaction))
 
     def target(self, interaction: discord.Interaction, scope: ScopeOption | None, action: str) -> int | None:
         """The collection a change acts on: None for the base, else the server's id. The base only from
