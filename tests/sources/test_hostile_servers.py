@@ -1,0 +1,108 @@
+"""Servers that mean harm: trickling bytes, gzip bombs, XML entity bombs, huge sitemaps, credentials in
+URLs. Each fetch ends within its budget with one clear reason; nothing else of the sync is lost."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import gzip
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from bot.errors import FetchFailed
+from bot.sources.http import Fetcher
+from tests.sources.conftest import TEST_POLICY
+
+HEADERS = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n"
+
+
+@contextmanager
+def raw_server(answer) -> Iterator[str]:
+    """A server on 127.0.0.1 that hands each connection to `answer(connection)`; yields its base URL."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            threading.Thread(target=_answer, args=(answer, connection, stop), daemon=True).start()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join()
+        listener.close()
+
+
+def _answer(answer, connection: socket.socket, stop: threading.Event) -> None:
+    with connection, contextlib.suppress(OSError):  # the client hangs up, as it should
+        connection.recv(65536)  # the request
+        answer(connection, stop)
+
+
+def trickle(data: bytes, pause: float = 0.1):
+    def answer(connection: socket.socket, stop: threading.Event) -> None:
+        for byte in data:
+            if stop.is_set():
+                return
+            connection.sendall(bytes([byte]))
+            time.sleep(pause)
+
+    return answer
+
+
+QUICK = dataclasses.replace(TEST_POLICY, page_seconds=1.0)  # the per-read timeout stays 5 s
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        lambda c, s: (c.sendall(HEADERS), trickle(b"x" * 100_000)(c, s)),  # the body, a byte at a time
+        trickle(HEADERS),  # the headers, a byte at a time
+    ],
+    ids=["body", "headers"],
+)
+def test_a_server_trickling_bytes_is_abandoned_at_the_time_budget(answer):
+    with raw_server(answer) as base:
+        started = time.monotonic()
+        with pytest.raises(FetchFailed, match="took more than 1 seconds; abandoned") as caught:
+            Fetcher(QUICK).get(f"{base}/slow.html", ("text/html",))
+        assert time.monotonic() - started < 2.5
+    assert "\n" not in str(caught.value)
+
+
+def test_a_fetch_within_its_budget_keeps_its_connection_for_the_next(site):
+    fetcher = Fetcher(QUICK)
+    for _ in range(3):
+        assert b"Quokka" in fetcher.get(f"{site.base}/docs/install.html", ("text/html",)).body
+    time.sleep(1.2)  # past the first fetch's budget: its watchdog was cancelled, the connection is fine
+    assert b"Quokka" in fetcher.get(f"{site.base}/docs/install.html", ("text/html",)).body
+
+
+def test_a_gzip_bomb_is_cut_off_at_the_size_limit_without_inflating_it_all(site):
+    bomb = gzip.compress(b"\0" * 50_000_000, 9)  # 50 MB in about 50 KB
+    site.pages["/bomb.html"] = ("text/html", bomb)
+    original = site.answer
+
+    def with_encoding(path, if_none_match):
+        status, headers, body = original(path, if_none_match)
+        if path == "/bomb.html":
+            headers["Content-Encoding"] = "gzip"
+        return status, headers, body
+
+    site.answer = with_encoding
+    small = dataclasses.replace(TEST_POLICY, max_page_bytes=1_000_000)
+    with pytest.raises(FetchFailed, match="more than 1,000,000 bytes"):
+        Fetcher(small).get(f"{site.base}/bomb.html", ("text/html",))
