@@ -206,6 +206,26 @@ class NoCollection(QABotError):
         )
 
 
+SHOWN_LOCATION_CHARS = 300  # a hostile URL may be thousands of characters; messages show its start
+
+
+def shown_location(location: str) -> str:
+    """A URL or path as messages, logs and the audit trail show it: a user name and password in a URL
+    replaced by `***` (never shown, even when refused for having one), control characters escaped so
+    it stays on one line, and cut at SHOWN_LOCATION_CHARS."""
+    scheme, separator, rest = location.partition("://")
+    if separator:
+        cut = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+        authority, path = rest[:cut], rest[cut:]
+        if "@" in authority:
+            authority = "***@" + authority.rpartition("@")[2]
+        location = f"{scheme}://{authority}{path}"
+    escaped = "".join(
+        c if c.isprintable() or c == " " else c.encode("unicode_escape").decode("ascii") for c in location
+    )
+    return escaped if len(escaped) <= SHOWN_LOCATION_CHARS else escaped[:SHOWN_LOCATION_CHARS] + "…"
+
+
 class SourceError(QABotError):
     """A knowledge source (a website, a git repository, a file URL) can't be added, fetched or synced."""
 
@@ -217,7 +237,7 @@ class SourceRefused(SourceError):
     def __init__(self, location: str, reason: str) -> None:
         self.location = location
         self.reason = reason
-        super().__init__(f"refused {location}: {reason}")
+        super().__init__(f"refused {shown_location(location)}: {reason}")
 
 
 class FetchFailed(SourceError):
@@ -227,7 +247,7 @@ class FetchFailed(SourceError):
         self.url = url
         self.reason = reason
         self.status = status  # the HTTP status when the server answered with an error
-        super().__init__(f"could not fetch {url}: {reason}")
+        super().__init__(f"could not fetch {shown_location(url)}: {reason}")
 
 
 class SyncFailed(SourceError):

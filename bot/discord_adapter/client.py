@@ -18,7 +18,7 @@ from bot.discord_adapter.batcher import AskBatcher
 from bot.discord_adapter.command_sync import sync_commands
 from bot.discord_adapter.cooldown import AskCooldown
 from bot.discord_adapter.guilds import GuildConfigs, scope
-from bot.errors import ShardConfigError
+from bot.errors import ShardConfigError, shown_location
 from bot.guild_data import forget_guild
 from bot.guild_settings import GuildSettings
 from bot.settings import CoreSettings, DiscordSettings
@@ -219,6 +219,8 @@ class QABot(commands.Bot):
         user = interaction.user
         name = str(user) if self.discord_settings.audit_moderator_names else None
         who = self.user_ref(user.id) + (f" ({name})" if name else "")
+        # A source's URL may carry a password (refused, but the attempt is audited): never kept or logged.
+        args = {key: shown_location(v) if isinstance(v, str) and "://" in v else v for key, v in args.items()}
         log.info("moderator action by %s: %s %s -> %s", who, action, args, result)
         await asyncio.to_thread(self.storage.audit, user.id, name, interaction.guild_id, action, args, result)
 

@@ -77,6 +77,7 @@ def _watched_connections() -> tuple[type, type]:
                     watchdog.watch(self.sock)
                 return super().getresponse()
 
+        Watched.__name__ = Watched.__qualname__ = base.__name__  # as urllib3's messages name it
         return Watched
 
     return watched(urllib3.connection.HTTPConnection), watched(urllib3.connection.HTTPSConnection)

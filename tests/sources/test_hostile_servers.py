@@ -14,7 +14,8 @@ from contextlib import contextmanager
 
 import pytest
 
-from bot.errors import FetchFailed
+from bot.errors import SHOWN_LOCATION_CHARS, FetchFailed, SourceRefused, shown_location
+from bot.sources.addresses import address_refusal, resolve
 from bot.sources.http import Fetcher
 from tests.sources.conftest import TEST_POLICY
 
@@ -106,3 +107,52 @@ def test_a_gzip_bomb_is_cut_off_at_the_size_limit_without_inflating_it_all(site)
     small = dataclasses.replace(TEST_POLICY, max_page_bytes=1_000_000)
     with pytest.raises(FetchFailed, match="more than 1,000,000 bytes"):
         Fetcher(small).get(f"{site.base}/bomb.html", ("text/html",))
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://user:hunter2@example.com/docs/",
+        "https://hunter2@example.com/",
+        "http://user:hunter2@example.com@evil.example/",
+    ],
+)
+def test_a_password_in_a_url_is_never_shown_in_the_refusal(service, url):
+    with pytest.raises(SourceRefused) as caught:
+        service.add("bad", url)
+    assert "hunter2" not in str(caught.value)
+    assert "***@" in str(caught.value) and "user name or password" in str(caught.value)
+
+
+def test_locations_are_shown_on_one_line_without_credentials_and_cut():
+    assert shown_location("http://u:p@h.example:8080/a?b#c") == "http://***@h.example:8080/a?b#c"
+    assert shown_location("http://h.example/a\r\nX-Evil: 1") == "http://h.example/a\\r\\nX-Evil: 1"
+    assert len(shown_location("http://h.example/" + "a" * 10_000)) == SHOWN_LOCATION_CHARS + 1
+    assert shown_location("Bad Name") == "Bad Name"
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://2130706433/", "127.0.0.1 is a loopback address"),  # decimal
+        ("http://0x7f000001/", "127.0.0.1 is a loopback address"),  # hexadecimal
+        ("http://017700000001/", "127.0.0.1 is a loopback address"),  # octal
+        ("http://127.1/", "127.0.0.1 is a loopback address"),  # short form
+        ("http://[::ffff:127.0.0.1]/", "127.0.0.1 is a loopback address"),
+        ("http://[::ffff:a9fe:a9fe]/", "169.254.169.254 is a link-local"),
+        ("http://[2002:a9fe:a9fe::1]/", "embeds 169.254.169.254, and 169.254.169.254 is a link-local"),
+        ("http://[2002:7f00:1::1]/", "embeds 127.0.0.1, and 127.0.0.1 is a loopback address"),
+        ("http://[2001:0:4136:e378:8000:63bf:5601:5601]/", "embeds 169.254.169.254"),  # Teredo
+        ("http://[::7f00:1]/", "reserved"),  # IPv4-compatible (deprecated)
+        ("http://[::]/", "reserved"),
+        ("http://0/", "reserved"),  # 0.0.0.0
+    ],
+)
+def test_every_spelling_of_a_forbidden_address_is_refused(url, reason):
+    with pytest.raises(SourceRefused, match=reason):
+        resolve(url, allow_private=False)
+
+
+def test_6to4_of_link_local_is_refused_even_with_private_addresses_allowed():
+    assert "link-local" in address_refusal("2002:a9fe:a9fe::1", allow_private=True)
+    assert address_refusal("::ffff:127.0.0.1", allow_private=True) is None  # the tests' own server
