@@ -45,3 +45,49 @@ def test_heading_ids_are_handed_out_in_page_order_in_linear_time():
     assert time.monotonic() - started < 1.0
     assert taken == [f"h{i}" for i in range(count)]
     assert ids.take("Heading 0") is None and ids.take("never seen") is None
+
+
+def shared_stream_pdf(stream_bytes: int, pages: int) -> bytes:
+    """A small PDF whose pages all draw one content stream of `stream_bytes` of text operations."""
+    import io
+
+    from pypdf import PdfWriter
+    from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
+
+    writer = PdfWriter()
+    unit = b"BT /F1 12 Tf 10 10 Td (a) Tj ET\n"
+    stream = DecodedStreamObject()
+    stream.set_data(unit * (stream_bytes // len(unit)))
+    contents = writer._add_object(stream.flate_encode(level=9))
+    font = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Font"),
+            NameObject("/Subtype"): NameObject("/Type1"),
+            NameObject("/BaseFont"): NameObject("/Helvetica"),
+        }
+    )
+    fonts = DictionaryObject({NameObject("/F1"): writer._add_object(font)})
+    for _ in range(pages):
+        page = writer.add_blank_page(200, 200)
+        page[NameObject("/Contents")] = contents
+        page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): fonts})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def test_a_pdf_whose_pages_share_one_huge_stream_is_refused_within_its_work_budget(monkeypatch):
+    from bot.core.formats import pdf
+
+    monkeypatch.setattr(pdf, "MAX_OPERATIONS", 20_000)  # the real bound, scaled down to keep this fast
+    data = shared_stream_pdf(100_000, 400)  # 15,600 operations a page, 6 million in all; 60 KB
+    assert len(data) < 100_000
+    started = time.monotonic()
+    with pytest.raises(InvalidArticle, match="more than 20,000 drawing operations; too much to read"):
+        parse_document("bomb.pdf", data)
+    assert time.monotonic() - started < 3.0
+
+
+def test_a_pdf_within_the_work_budget_is_read():
+    doc = parse_document("small.pdf", shared_stream_pdf(3_200, 3))  # 500 operations a page
+    assert doc.body.count("a") >= 300
