@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
-from bot.errors import FetchFailed, InvalidArticle, SourceRefused
+from bot.errors import FetchFailed, InvalidArticle, SourceRefused, shown_location
 from bot.sources.discovery import MAX_CRAWL_DELAY, ROBOTS_AGENT, Rules, load_robots, site_prefix, sitemap_urls
 from bot.sources.fetched import (
     FILE_TYPES,
@@ -80,6 +80,10 @@ class Pages:
         that the globs leave out)."""
         try:
             return self._fetch(url, relative) if keep else self._links_only(url)
+        except Exception as error:
+            # The pages' batch boundary: whatever one hostile page does, the others are still synced.
+            log.exception("unexpected error on %s", shown_location(url))
+            return Outcome(url, "failed", f"unexpected error ({type(error).__name__}: {str(error)[:120]})")
         finally:
             with self._lock:
                 self.done += 1
@@ -156,7 +160,10 @@ def write_if_changed(folder: Path, name: str, text: str) -> bool:
             return False
     except (OSError, UnicodeDecodeError):
         pass
-    write_article(folder, name, text)
+    try:
+        write_article(folder, name, text)
+    except OSError as error:  # e.g. `x.md` wanted as a file by one page and as a folder by another
+        raise SourceRefused(name, f"can't write it ({error.strerror or error})") from None
     return True
 
 

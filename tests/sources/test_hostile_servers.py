@@ -18,6 +18,7 @@ from bot.errors import SHOWN_LOCATION_CHARS, FetchFailed, SourceRefused, shown_l
 from bot.sources.addresses import address_refusal, resolve
 from bot.sources.http import Fetcher
 from tests.sources.conftest import TEST_POLICY
+from tests.sources.site import sitemap
 
 HEADERS = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n"
 
@@ -156,3 +157,33 @@ def test_every_spelling_of_a_forbidden_address_is_refused(url, reason):
 def test_6to4_of_link_local_is_refused_even_with_private_addresses_allowed():
     assert "link-local" in address_refusal("2002:a9fe:a9fe::1", allow_private=True)
     assert address_refusal("::ffff:127.0.0.1", allow_private=True) is None  # the tests' own server
+
+
+def test_a_page_whose_name_is_taken_by_another_pages_folder_fails_alone(site, service):
+    # /docs/x.md is a file's name; /docs/x.md/y needs a folder of that name: one of them can't be written.
+    site.with_sitemap = False
+    paths = ["/docs/install.html", "/docs/x.md", "/docs/x.md/y.html"]
+    site.pages["/docs/sitemap.xml"] = ("application/xml", sitemap(site.port, paths))
+    site.pages["/docs/x.md"] = ("text/markdown", b"# X\n\nWombats are marsupials that dig burrows.\n")
+    site.pages["/docs/x.md/y.html"] = site.pages["/docs/install.html"]
+    service.add("quokka", f"{site.base}/docs/")
+    report = service.sync()[0]
+    assert report.error is None
+    assert f"{site.base}/docs/install.html" in report.written
+    assert len(report.failed) == 1 and "\n" not in report.failed[0][1]
+    assert len(report.written) == 2
+
+
+def test_a_repository_file_whose_name_is_taken_by_a_folder_fails_alone(repository, service):
+    from tests.sources.conftest import git
+
+    (repository / "docs" / "Guide.md").write_text("# Guide\n\nWombats sleep in burrows by day.\n")
+    (repository / "docs" / "guide.md").mkdir()
+    (repository / "docs" / "guide.md" / "more.md").write_text("# More\n\nWombats eat grass at night.\n")
+    git(repository, "add", "-A")
+    git(repository, "commit", "--quiet", "-m", "a file and a folder that become one name")
+    service.add("wombat", str(repository), kind="git", folder="docs", local_allowed=True)
+    report = service.sync()[0]
+    assert report.error is None
+    assert len(report.failed) == 1 and "can't write it" in report.failed[0][1]
+    assert "docs/install.md" in report.written
