@@ -196,6 +196,19 @@ class BaseCollectionRefused(QABotError):
         )
 
 
+class CollectionLinked(QABotError):
+    """A server's collection folder (or its knowledge or index folder) is a symbolic link: qabot made
+    them as real folders, so a link was planted, and is never followed (read, written or deleted through)."""
+
+    def __init__(self, guild_id: int, part: str) -> None:
+        self.guild_id = guild_id
+        self.part = part
+        super().__init__(
+            f"the collection of server {guild_id} can't be used: its {part} is a symbolic link, which "
+            "qabot never follows; the operator must replace it with a real folder"
+        )
+
+
 class NoCollection(QABotError):
     """A server without a collection of its own asked to change or reindex it."""
 
