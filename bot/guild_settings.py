@@ -16,7 +16,11 @@ from dataclasses import dataclass, fields
 from bot.errors import SettingRefused
 from bot.settings import CoreSettings, DiscordSettings
 
-DISCORD_ID = re.compile(r"\d{5,20}")  # bare ids and the digits of <@&role> and <#channel> mentions
+DIGITS = re.compile(r"\d+")  # bare ids and the digits of <@&role> and <#channel> mentions
+MAX_ID = 2**63 - 1  # Discord ids are 64-bit snowflakes (and SQLite's integers signed 64-bit)
+# A server has at most 250 roles; this many moderator roles or help channels is already a lot, and
+# /config show must fit the list in one message (2,000 characters: 50 ids of 20 digits are 1,100).
+MAX_IDS = 50
 TRUE, FALSE = ("on", "true", "yes", "1"), ("off", "false", "no", "0")
 
 
@@ -38,10 +42,16 @@ class GuildSettings:
 def _ids(text: str) -> str:
     if text.strip().lower() in ("none", "-", ""):
         return ""
-    found = DISCORD_ID.findall(text)
+    found = DIGITS.findall(text)
     if not found or re.sub(r"[\s,<>@&#!\d]", "", text):
         raise ValueError("expected roles or channels (mentions or ids), or `none`")
-    return ",".join(dict.fromkeys(found))
+    for digits in found:  # a 30-digit run is no id (it was read as two)
+        if not 5 <= len(digits) <= 20 or int(digits) > MAX_ID:
+            raise ValueError(f"{digits[:24]} is not a Discord id")
+    unique = list(dict.fromkeys(str(int(digits)) for digits in found))
+    if len(unique) > MAX_IDS:
+        raise ValueError(f"{len(unique):,} roles or channels; the limit is {MAX_IDS}")
+    return ",".join(unique)
 
 
 def _number(low: float, high: float, integer: bool = False) -> Callable[[str], str]:

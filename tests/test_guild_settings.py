@@ -86,3 +86,38 @@ def test_show_writes_every_setting(clean_env):
     settings = settings_in_force({"help-channels": "5555555,4444444", "use-base": "off"})
     assert shown(settings, "help-channels") == "4444444, 5555555" and shown(settings, "use-base") == "off"
     assert {name: shown(settings, name) for name in SETTINGS}["threshold"] == "0.44"
+
+
+@pytest.mark.parametrize(
+    ("given", "reason"),
+    [
+        ("123456789012345678901234567890", "is not a Discord id"),  # was read as two ids
+        ("99999999999999999999", "is not a Discord id"),  # 20 digits, past 64 bits
+        ("1234", "is not a Discord id"),
+        (" ".join(str(10**17 + n) for n in range(51)), "51 roles or channels; the limit is 50"),
+        (" ".join(str(10**17 + n) for n in range(2000)), "2,000 roles or channels; the limit is 50"),
+    ],
+)
+def test_ids_that_are_no_discord_ids_or_too_many_are_refused(given, reason):
+    with pytest.raises(SettingRefused, match=reason):
+        parse_setting("moderator-roles", given)
+
+
+def test_fifty_ids_and_leading_zeros_are_accepted_in_one_form():
+    fifty = [str(10**17 + n) for n in range(50)]
+    assert parse_setting("help-channels", " ".join(fifty) + " " + fifty[0]) == ",".join(fifty)
+    assert parse_setting("help-channels", "000123456") == "123456"
+
+
+def test_config_show_fits_one_discord_message_whatever_a_server_stored(clean_env):
+    from bot.discord_adapter.cogs.config import settings_text
+    from bot.discord_adapter.render import CONTENT_LIMIT
+
+    ids = ",".join(str(10**18 + n) for n in range(50))
+    hidden = frozenset(f"guides/a-long-folder-name/article-number-{n}.md" for n in range(500))
+    settings = resolve(
+        {"moderator-roles": ids, "help-channels": ids}, hidden, CoreSettings(), DiscordSettings()
+    )
+    text = settings_text(settings)
+    assert len(f"`help-channels` set.\n{text}") <= CONTENT_LIMIT
+    assert "`moderator-roles` = 1000000000000000000, " in text

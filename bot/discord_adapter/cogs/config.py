@@ -13,6 +13,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_adapter.errors import NONE, NotModerator
+from bot.discord_adapter.render import CONTENT_LIMIT, trim
 from bot.guild_settings import SETTINGS, GuildSettings, parse_setting, shown
 
 if TYPE_CHECKING:
@@ -35,9 +36,9 @@ def settings_text(settings: GuildSettings) -> str:
         f"`{name}` = {shown(settings, name)}" + ("" if name in settings.changed else " (default)")
         for name in SETTINGS
     ]
-    if settings.hidden_base:
+    if settings.hidden_base:  # as many as fit: a server may hide hundreds
         lines.append("Hidden base articles: " + ", ".join(f"`{p}`" for p in sorted(settings.hidden_base)))
-    return "\n".join(lines)
+    return trim("\n".join(lines), CONTENT_LIMIT - 100)  # room for the line a change puts before it
 
 
 @app_commands.guild_only()
