@@ -17,7 +17,15 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 from bot.errors import FetchFailed, InvalidArticle, SourceRefused, shown_location
-from bot.sources.discovery import MAX_CRAWL_DELAY, ROBOTS_AGENT, Rules, load_robots, site_prefix, sitemap_urls
+from bot.sources.discovery import (
+    MAX_CRAWL_DELAY,
+    MAX_KNOWN_URLS,
+    ROBOTS_AGENT,
+    Rules,
+    load_robots,
+    site_prefix,
+    sitemap_urls,
+)
 from bot.sources.fetched import (
     FILE_TYPES,
     PAGE_TYPES,
@@ -185,8 +193,11 @@ def sync_website(pages: Pages, max_pages: int, concurrency: int) -> tuple[list[O
             pages.known = min(len(wanted), max_pages)
             outcomes = list(pool.map(lambda url: pages.fetch(url, rules.relative(url)), wanted[:max_pages]))
             notes = [_limit_note(max_pages)] if len(wanted) > max_pages else []
-            return outcomes, notes
-        return crawl(pages, rules, start, pool, max_pages)
+        else:
+            outcomes, notes = crawl(pages, rules, start, pool, max_pages)
+    if rules.overflowed or (listed is not None and len(listed) > MAX_KNOWN_URLS):
+        notes.append(f"the site offers more than {MAX_KNOWN_URLS:,} URLs; only the first were considered")
+    return outcomes, notes
 
 
 def crawl(

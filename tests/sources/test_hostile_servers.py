@@ -187,3 +187,77 @@ def test_a_repository_file_whose_name_is_taken_by_a_folder_fails_alone(repositor
     assert report.error is None
     assert len(report.failed) == 1 and "can't write it" in report.failed[0][1]
     assert "docs/install.md" in report.written
+
+
+def serve_sitemap(site, doctype: str, locs: list[str]) -> None:
+    site.with_sitemap = False
+    urls = "".join(f"<url><loc>{site.base}/docs/{loc}</loc></url>" for loc in locs)
+    site.pages["/docs/sitemap.xml"] = (
+        "application/xml",
+        f'<?xml version="1.0"?>{doctype}<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"{urls}</urlset>".encode(),
+    )
+
+
+def test_a_sitemaps_external_entity_is_never_read(site):
+    from bot.sources.discovery import sitemap_urls
+
+    serve_sitemap(
+        site, '<!DOCTYPE urlset [<!ENTITY file SYSTEM "file:///etc/passwd">]>', ["&file;", "install.html"]
+    )
+    found = sitemap_urls(Fetcher(TEST_POLICY), f"{site.base}/docs/", f"{site.base}/docs/", None)
+    assert f"{site.base}/docs/install.html" in found
+    assert not any("root:" in url for url in found)
+
+
+def test_a_sitemap_entity_bomb_is_refused_at_once(site):
+    from bot.sources.discovery import _sitemap
+
+    laughs = "".join(f'<!ENTITY l{n} "{f"&l{n - 1};" * 10}">' for n in range(1, 10))  # 10^9 "lol"s
+    serve_sitemap(site, f'<!DOCTYPE urlset [<!ENTITY l0 "lol">{laughs}]>', ["&l9;", "install.html"])
+    started = time.monotonic()
+    with pytest.raises(FetchFailed, match="not a sitemap") as caught:
+        _sitemap(Fetcher(TEST_POLICY), f"{site.base}/docs/sitemap.xml")
+    assert time.monotonic() - started < 1.0 and "\n" not in str(caught.value)
+
+
+def test_a_sitemap_of_50000_urls_is_considered_up_to_the_bound(site, tmp_path):
+    from bot.sources.discovery import MAX_KNOWN_URLS
+    from bot.sources.service import SourceService
+
+    site.with_sitemap = False
+    paths = ["/docs/install.html"] + [f"/docs/p{n}.html" for n in range(50_000)]
+    site.pages["/docs/sitemap.xml"] = ("application/xml", sitemap(site.port, paths))
+    (tmp_path / "kb").mkdir()
+    few = dataclasses.replace(TEST_POLICY, max_pages=3)
+    service = SourceService(tmp_path / "sources", tmp_path / "kb", few)
+    service.add("quokka", f"{site.base}/docs/")
+    started = time.monotonic()
+    report = service.sync()[0]
+    assert time.monotonic() - started < 10.0
+    assert f"{site.base}/docs/install.html" in report.written
+    assert (
+        f"the site offers more than {MAX_KNOWN_URLS:,} URLs; only the first were considered" in report.notes
+    )
+
+
+def test_robots_txt_is_read_up_to_500_kib(site):
+    from bot.sources.discovery import load_robots
+
+    filler = "".join(f"Disallow: /x{n}/*y\n" for n in range(100_000))  # 1.9 MB of wildcard rules
+    site.pages["/robots.txt"] = ("text/plain", f"User-agent: *\n{filler}Disallow: /docs/late/\n".encode())
+    started = time.monotonic()
+    robots = load_robots(Fetcher(TEST_POLICY), f"{site.base}/docs/", "quokka")
+    assert robots.can_fetch(f"{site.base}/docs/late/page.html", "qabot-sources")  # past 500 KiB: ignored
+    assert not robots.can_fetch(f"{site.base}/x5/zy", "qabot-sources")
+    assert time.monotonic() - started < 3.0
+
+
+def test_a_start_page_of_too_many_elements_offers_no_links_and_costs_no_parse():
+    from bot.sources.fetched import page_links
+    from bot.sources.http import Response
+
+    body = b"<html><body>" + b'<a href="/docs/p.html">p</a>' * 30_000 + b"</body></html>"
+    started = time.monotonic()
+    assert page_links(Response("http://h.example/docs/", 200, body, "text/html")) == []
+    assert time.monotonic() - started < 0.5
