@@ -3,6 +3,7 @@ each is read or refused in bounded time, with one clear reason, never an excepti
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -91,3 +92,90 @@ def test_a_pdf_whose_pages_share_one_huge_stream_is_refused_within_its_work_budg
 def test_a_pdf_within_the_work_budget_is_read():
     doc = parse_document("small.pdf", shared_stream_pdf(3_200, 3))  # 500 operations a page
     assert doc.body.count("a") >= 300
+
+
+def raw_pdf(objects: list[bytes]) -> bytes:
+    """A PDF of these objects (numbered from 1, the first the catalogue) with a correct xref table."""
+    out, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj ".encode() + body + b" endobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer << /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF".encode()
+    return out
+
+
+PAGE = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 10 10] /Contents 4 0 R"
+HELLO = b"<< /Length 30 >> stream\nBT /F1 12 Tf (hello) Tj ET   \nendstream"
+
+
+@pytest.mark.parametrize(
+    "objects",
+    [
+        [b"<< /Pages 2 0 R >>", b"<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>", PAGE + b" >>", HELLO],
+        [
+            b"<< /Pages 2 0 R /Outlines 5 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            PAGE + b" >>",
+            HELLO,
+            b"<< /Type /Outlines /First 6 0 R /Last 6 0 R >>",
+            b"<< /Title (a) /Parent 5 0 R /First 6 0 R /Last 6 0 R /Next 6 0 R /Dest [3 0 R /Fit] >>",
+        ],
+        [
+            b"<< /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 999999999999 >>",
+            PAGE + b" >>",
+            HELLO,
+        ],
+        [
+            b"<< /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            PAGE + b" /Resources << /XObject << /X 5 0 R >> >> >>",
+            b"<< /Length 6 >> stream\n/X Do\nendstream",
+            b"<< /Type /XObject /Subtype /Form /BBox [0 0 1 1] /Resources << /XObject << /X 5 0 R >> >>"
+            b" /Length 6 >> stream\n/X Do\nendstream",
+        ],
+    ],
+    ids=["page-tree-cycle", "outline-cycle", "page-count-lie", "form-drawing-itself"],
+)
+def test_pdf_cycles_and_lies_end_at_once(objects):
+    started = time.monotonic()
+    try:
+        parse_document("cycle.pdf", raw_pdf(objects))
+    except InvalidArticle as error:
+        assert "\n" not in error.reason
+    assert time.monotonic() - started < 1.0
+
+
+@pytest.mark.parametrize(
+    ("url", "linked"),
+    [
+        ("https://docs.example/install", "https://docs.example/install"),
+        (
+            "https://en.wikipedia.org/wiki/Wombat_(animal)",
+            "https://en.wikipedia.org/wiki/Wombat_%28animal%29",
+        ),
+        ("https://ok.example/a) [Click me](https://evil.example", None),  # whitespace: no link
+        (
+            "https://ok.example/a)[x](https://evil.example/",
+            "https://ok.example/a%29[x]%28https://evil.example/",
+        ),
+        ("javascript:alert(1)", None),
+        ("file:///etc/passwd", None),
+        ("/relative/path", None),
+        ("https://" + "a" * 3000, None),
+        ("https://ok.example/\u202eevil", None),  # a bidi override: not printable
+    ],
+)
+def test_an_articles_url_is_linked_only_when_it_is_a_plain_web_address(url, linked):
+    front = "---\ntitle: Wombats\nurl: " + json.dumps(url) + "\n---\n\n# Wombats\n\nWombats dig burrows.\n"
+    assert parse_document("w.md", front.encode()).url == linked
+
+
+def test_a_pages_canonical_link_is_held_to_the_same_rule():
+    page = b'<html><head><link rel="canonical" href="javascript:alert(1)"></head><body><h1>W</h1>'
+    assert (
+        parse_document("w.html", page + b"<p>Wombats dig burrows with claws.</p></body></html>").url is None
+    )
