@@ -6,6 +6,7 @@ without a loaded model.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,8 +65,8 @@ def delete_collection(root: Path, guild_id: int) -> bool:
         return False
     index_dir = folder / INDEX_FOLDER
     if index_dir.is_dir() and not index_dir.is_symlink():  # a linked index: its target's CURRENT stays
-        with build_lock(index_dir):
-            (index_dir / CURRENT_FILE).unlink(missing_ok=True)
+        with build_lock(index_dir), contextlib.suppress(FileNotFoundError, IsADirectoryError):
+            (index_dir / CURRENT_FILE).unlink()  # a damaged index's CURRENT folder goes with the rest
     shutil.rmtree(folder)  # removes links inside, never follows them
     return True
 

@@ -19,7 +19,7 @@ from bot.discord_adapter.command_sync import sync_commands
 from bot.discord_adapter.cooldown import AskCooldown
 from bot.discord_adapter.guilds import GuildConfigs, scope
 from bot.errors import ShardConfigError, shown_location
-from bot.guild_data import forget_guild
+from bot.guild_data import forget_expired
 from bot.guild_settings import GuildSettings
 from bot.settings import CoreSettings, DiscordSettings
 from bot.sources.service import SourceService
@@ -144,9 +144,11 @@ class QABot(commands.Bot):
         """Forget questions past the retention period, and every trace of servers left that long ago."""
         removed = await asyncio.to_thread(self.storage.purge)
         log.info("retention: forgot %d questions older than %d days", removed, self.storage.retention_days)
-        for guild_id in await asyncio.to_thread(self.storage.expired_guilds):
-            await asyncio.to_thread(forget_guild, self.storage, self.collections.delete, guild_id)
+        forgotten, failures = await asyncio.to_thread(forget_expired, self.storage, self.collections.delete)
+        for guild_id in forgotten:
             log.info("retention: deleted the data of server %s, which the bot left long ago", guild_id)
+        for failure in failures:
+            log.warning("retention: could not delete the data of %s; tried again at the next purge", failure)
 
     # -- used by the cogs ---------------------------------------------------------------------
     async def answer(self, question: str, guild_id: int | None, k: int | None = None) -> Answer:

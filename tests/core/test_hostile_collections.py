@@ -79,3 +79,39 @@ def test_only_folders_named_by_an_ids_own_digits_are_listed(tmp_path):
         (tmp_path / name / "knowledge").mkdir(parents=True)
     assert [info.guild_id for info in describe_collections(tmp_path)] == [123]
     assert collection_dirs(tmp_path, 123)[0] == tmp_path / "123" / "knowledge"
+
+
+def test_deleting_a_collection_whose_current_is_a_folder_deletes_it_all(tmp_path):
+    folder = tmp_path / str(GUILD)
+    (folder / "index" / CURRENT_FILE).mkdir(parents=True)  # damaged: see the README's bad-input table
+    (folder / "knowledge").mkdir()
+    assert delete_collection(tmp_path, GUILD)
+    assert not folder.exists()
+
+
+def test_a_server_whose_data_cant_be_deleted_never_stops_the_others_being_forgotten(tmp_path):
+    import functools
+
+    from bot.guild_data import forget_expired
+    from bot.storage import Storage
+
+    now = [1_000_000.0]
+    storage = Storage(tmp_path / "db.sqlite3", "salt-for-tests-0123456789", 30, clock=lambda: now[0])
+    root = tmp_path / "collections"
+    for guild_id in (111, 222, 333):
+        (root / str(guild_id) / "knowledge").mkdir(parents=True)
+        storage.set_guild_setting(guild_id, "threshold", "0.5")
+        storage.guild_left(guild_id)
+    now[0] += 31 * 86_400
+    deleting = functools.partial(delete_collection, root)
+
+    def delete(guild_id: int) -> bool:
+        if guild_id == 222:  # as a disk error would
+            raise PermissionError(13, "Permission denied", str(root / "222"))
+        return deleting(guild_id)
+
+    forgotten, failures = forget_expired(storage, delete)
+    assert forgotten == [111, 333] and len(failures) == 1 and "server 222: [Errno 13]" in failures[0]
+    assert storage.guild_settings(111) == {} and storage.guild_settings(333) == {}
+    assert storage.guild_settings(222) == {"threshold": "0.5"} and storage.expired_guilds() == [222]
+    storage.close()
