@@ -115,3 +115,13 @@ def test_a_server_whose_data_cant_be_deleted_never_stops_the_others_being_forgot
     assert storage.guild_settings(111) == {} and storage.guild_settings(333) == {}
     assert storage.guild_settings(222) == {"threshold": "0.5"} and storage.expired_guilds() == [222]
     storage.close()
+
+
+@pytest.mark.parametrize("name", ["a\x00.md", "../jax.md", "/etc/passwd.md", "x" * 5000 + ".md"])
+def test_removing_an_article_by_an_impossible_name_is_unknown_article(collections, name):  # noqa: F811
+    from bot.errors import UnknownArticle
+
+    collections.add(GUILD, "wombat.md", WOMBAT, limit=100_000, replace=False)
+    with pytest.raises(UnknownArticle):
+        collections.remove(GUILD, name)
+    assert collections.exists(GUILD)
