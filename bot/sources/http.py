@@ -143,7 +143,10 @@ class Fetcher:
                     location = response.headers.get("Location")
                     if not location:
                         raise FetchFailed(url, f"HTTP {response.status} without a Location")
-                    url = urljoin(url, location)
+                    try:
+                        url = urljoin(url, location)
+                    except ValueError:  # `http://[::1`: urljoin raises rather than returning nonsense
+                        raise FetchFailed(url, f"HTTP {response.status} to an invalid Location") from None
                     continue
                 if response.status == 304 and (etag or last_modified):
                     return Response(url, 304, etag=etag, last_modified=last_modified)

@@ -261,3 +261,15 @@ def test_a_start_page_of_too_many_elements_offers_no_links_and_costs_no_parse():
     started = time.monotonic()
     assert page_links(Response("http://h.example/docs/", 200, body, "text/html")) == []
     assert time.monotonic() - started < 0.5
+
+
+def test_a_redirect_to_an_invalid_location_fails_that_fetch_in_one_line(service):
+    def answer(connection: socket.socket, stop: threading.Event) -> None:
+        connection.sendall(b"HTTP/1.1 302 Found\r\nLocation: http://[::1\r\nContent-Length: 0\r\n\r\n")
+
+    with raw_server(answer) as base:
+        with pytest.raises(FetchFailed, match="HTTP 302 to an invalid Location"):
+            Fetcher(TEST_POLICY).get(f"{base}/docs/", ("text/html",))
+        service.add("quokka", f"{base}/docs/")
+        report = service.sync()[0]  # robots.txt answers the same: was a ValueError ending every sync
+    assert "robots.txt could not be read (HTTP 302 to an invalid Location)" in report.error
