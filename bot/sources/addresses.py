@@ -67,7 +67,18 @@ def check_url(url: str) -> tuple[str, str, int]:
         raise SourceRefused(url, "a URL with a user name or password in it is not accepted")
     if not parts.hostname:
         raise SourceRefused(url, "the URL has no host")
-    return scheme, parts.hostname, port or SCHEMES[scheme]
+    return scheme, _ascii_host(url, parts.hostname), port or SCHEMES[scheme]
+
+
+def _ascii_host(url: str, host: str) -> str:
+    """The host as DNS, the Host header, TLS SNI and certificates spell it: `bücher.example` is
+    `xn--bcher-kva.example` (sent as it was, it is no valid header, and was an encoding error)."""
+    if host.isascii():
+        return host
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError as error:
+        raise SourceRefused(url, f"{host!r} is not a valid host name ({error})") from None
 
 
 def resolve(url: str, allow_private: bool) -> Target:

@@ -20,6 +20,7 @@ from bot.sources.http import Fetcher
 from tests.sources.conftest import TEST_POLICY
 from tests.sources.site import sitemap
 
+received: list[bytes] = []  # every request the raw servers were sent
 HEADERS = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n"
 
 
@@ -50,7 +51,7 @@ def raw_server(answer) -> Iterator[str]:
 
 def _answer(answer, connection: socket.socket, stop: threading.Event) -> None:
     with connection, contextlib.suppress(OSError):  # the client hangs up, as it should
-        connection.recv(65536)  # the request
+        received.append(connection.recv(65536))  # the request
         answer(connection, stop)
 
 
@@ -273,3 +274,25 @@ def test_a_redirect_to_an_invalid_location_fails_that_fetch_in_one_line(service)
         service.add("quokka", f"{base}/docs/")
         report = service.sync()[0]  # robots.txt answers the same: was a ValueError ending every sync
     assert "robots.txt could not be read (HTTP 302 to an invalid Location)" in report.error
+
+
+def test_an_internationalised_host_is_sent_as_its_ascii_name(monkeypatch):
+    import bot.sources.addresses
+
+    real = socket.getaddrinfo
+    asked = []
+
+    def local_dns(host, port, *args, **kwargs):  # the one stand-in: no IDN name resolves here
+        asked.append(host)
+        return real("127.0.0.1", port, *args, **kwargs)
+
+    def answer(connection: socket.socket, stop: threading.Event) -> None:
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 2\r\n\r\nhi")
+
+    monkeypatch.setattr(bot.sources.addresses.socket, "getaddrinfo", local_dns)
+    with raw_server(answer) as base:
+        port = base.rsplit(":", 1)[1]
+        received.clear()
+        body = Fetcher(TEST_POLICY).get(f"http://пример.рф:{port}/docs/", ("text/html",)).body
+    assert body == b"hi" and asked[0] == "xn--e1afmkfd.xn--p1ai"
+    assert f"Host: xn--e1afmkfd.xn--p1ai:{port}\r\n".encode() in received[0]
