@@ -296,3 +296,10 @@ def test_an_internationalised_host_is_sent_as_its_ascii_name(monkeypatch):
         body = Fetcher(TEST_POLICY).get(f"http://пример.рф:{port}/docs/", ("text/html",)).body
     assert body == b"hi" and asked[0] == "xn--e1afmkfd.xn--p1ai"
     assert f"Host: xn--e1afmkfd.xn--p1ai:{port}\r\n".encode() in received[0]
+
+
+def test_a_url_with_a_control_character_fails_that_fetch_in_one_line(site):
+    # Already safe: urllib3 percent-encodes it (and BeautifulSoup drops &#1; from links).
+    with pytest.raises(FetchFailed) as caught:
+        Fetcher(TEST_POLICY).get(f"{site.base}/docs/a\x01b.html", ("text/html",))
+    assert "\x01" not in str(caught.value)
