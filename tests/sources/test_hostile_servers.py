@@ -303,3 +303,26 @@ def test_a_url_with_a_control_character_fails_that_fetch_in_one_line(site):
     with pytest.raises(FetchFailed) as caught:
         Fetcher(TEST_POLICY).get(f"{site.base}/docs/a\x01b.html", ("text/html",))
     assert "\x01" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-%d: 1\r\n" % n for n in range(200)) + b"\r\nhi",
+        b"HTTP/1.1 200 OK\r\nX: " + b"a" * 70_000 + b"\r\n\r\nhi",
+        b"\x00\x01\x02garbage\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\nContent-Length: 5\r\n\r\nhello",
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: br, gzip, deflate, gzip, gzip, gzip, gzip"
+        b"\r\nContent-Length: 5\r\n\r\nhello",
+    ],
+    ids=["200-headers", "long-header", "garbage", "bad-chunks", "broken-gzip", "seven-encodings"],
+)
+def test_a_hostile_http_answer_fails_that_fetch_in_one_line(raw):
+    # Already safe: each is a FetchFailed with urllib3's reason.
+    with (
+        raw_server(lambda connection, stop: connection.sendall(raw)) as base,
+        pytest.raises(FetchFailed) as caught,
+    ):
+        Fetcher(TEST_POLICY).get(f"{base}/p.html", ("text/html",))
+    assert "\n" not in str(caught.value) and len(caught.value.reason) <= 200
