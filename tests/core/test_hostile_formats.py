@@ -179,3 +179,30 @@ def test_a_pages_canonical_link_is_held_to_the_same_rule():
     assert (
         parse_document("w.html", page + b"<p>Wombats dig burrows with claws.</p></body></html>").url is None
     )
+
+
+@pytest.mark.parametrize(
+    ("notebook", "reason"),
+    [
+        ({"cells": [{"cell_type": "code", "source": [1, 2]}]}, "cell 1 has no text source"),
+        ({"cells": [{"cell_type": "code", "source": {"a": "b"}}]}, "cell 1 has no text source"),
+        ({"cells": ["text"]}, "cell 1 is not an object"),
+        ('{"cells": [], "n": ' + "9" * 5000 + "}", "invalid JSON"),  # past int's 4,300 digits
+        ('{"cells": [' + "[" * 100_000 + "]" * 100_000 + "]}", "nested too deeply"),
+    ],
+    ids=["number-lines", "object-source", "string-cell", "huge-integer", "deep"],
+)
+def test_a_notebook_with_odd_cells_is_refused_in_one_line(notebook, reason):
+    # Already safe: each is a reason of its own, in well under a second.
+    text = notebook if isinstance(notebook, str) else json.dumps(notebook)
+    started = time.monotonic()
+    with pytest.raises(InvalidArticle, match=reason) as caught:
+        parse_document("odd.ipynb", text.encode())
+    assert time.monotonic() - started < 1.0 and "\n" not in caught.value.reason
+
+
+def test_a_notebook_with_one_huge_cell_is_read_quickly():
+    cell = {"cell_type": "code", "source": "x = 1  # ```\n" * 100_000}  # 1.3 MB, a fence inside
+    started = time.monotonic()
+    doc = parse_document("big.ipynb", json.dumps({"cells": [cell]}).encode())
+    assert time.monotonic() - started < 1.0 and doc.body.startswith("````")
