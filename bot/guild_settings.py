@@ -89,9 +89,15 @@ SETTINGS: dict[str, Setting] = {
     "help-channels": Setting("help_channel_ids", _ids, "channels and forums where every post is a question"),
     "threshold": Setting("threshold", _number(0.0, 1.0), "confidence (0-1) below which the bot declines"),
     "cooldown-rate": Setting(
-        "cooldown_rate", _number(1, 1000, integer=True), "questions per user per period"
+        "cooldown_rate",
+        _number(1, 1000, integer=True),
+        "questions per user per period (never more than the operator allows)",
     ),
-    "cooldown-seconds": Setting("cooldown_seconds", _number(1, 86_400), "the cooldown period in seconds"),
+    "cooldown-seconds": Setting(
+        "cooldown_seconds",
+        _number(1, 86_400),
+        "the cooldown period in seconds (never shorter than the operator's pace)",
+    ),
     "private-answers": Setting("private_answers", _switch, "whether /ask answers only the asker by default"),
     "use-base": Setting("use_base", _switch, "whether answers also come from the operator's base collection"),
 }
@@ -138,7 +144,35 @@ def resolve(
     base = defaults(core, discord)
     merged = {f.name: values.get(f.name, getattr(base, f.name)) for f in fields(GuildSettings)}
     merged.update(hidden_base=hidden, changed=frozenset(n for n in stored if n in SETTINGS))
+    merged["cooldown_rate"], merged["cooldown_seconds"] = within_operators_cooldown(
+        merged["cooldown_rate"],
+        merged["cooldown_seconds"],
+        base,  # type: ignore[arg-type]
+    )
     return GuildSettings(**merged)  # type: ignore[arg-type]
+
+
+def check_cooldown(name: str, stored: str, current: GuildSettings, operator: GuildSettings) -> None:
+    """SettingRefused when a cooldown value would be looser than the operator's (see
+    within_operators_cooldown, which holds any stored value to the same limit)."""
+    if name == "cooldown-rate" and int(stored) > operator.cooldown_rate:
+        raise SettingRefused(name, f"at most {operator.cooldown_rate}, the operator's limit (got {stored})")
+    if name == "cooldown-seconds":
+        shortest = current.cooldown_rate * operator.cooldown_seconds / operator.cooldown_rate
+        if float(stored) < shortest:
+            raise SettingRefused(
+                name,
+                f"at least {shortest:g} with {current.cooldown_rate} questions a period, the operator's "
+                f"pace (got {float(stored):g})",
+            )
+
+
+def within_operators_cooldown(rate: int, seconds: float, operator: GuildSettings) -> tuple[int, float]:
+    """A server's cooldown made no looser than the operator's (the environment's): every server shares
+    one bot, so a server that allowed 1,000 questions a second per user could starve all the others.
+    At most the operator's burst (rate) and average (rate per seconds); stricter values stand."""
+    rate = min(rate, operator.cooldown_rate)
+    return rate, max(seconds, rate * operator.cooldown_seconds / operator.cooldown_rate)
 
 
 def _typed(field: str, stored: str) -> object:

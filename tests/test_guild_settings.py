@@ -121,3 +121,25 @@ def test_config_show_fits_one_discord_message_whatever_a_server_stored(clean_env
     text = settings_text(settings)
     assert len(f"`help-channels` set.\n{text}") <= CONTENT_LIMIT
     assert "`moderator-roles` = 1000000000000000000, " in text
+
+
+def test_a_server_can_make_its_cooldown_stricter_but_never_looser_than_the_operators(clean_env):
+    # The environment's 5 per 60 s is the loosest: one server's 1,000 a second would starve the others.
+    loose = settings_in_force({"cooldown-rate": "1000", "cooldown-seconds": "1"})
+    assert (loose.cooldown_rate, loose.cooldown_seconds) == (5, 60.0)
+    strict = settings_in_force({"cooldown-rate": "2", "cooldown-seconds": "600"})
+    assert (strict.cooldown_rate, strict.cooldown_seconds) == (2, 600.0)
+    fewer = settings_in_force({"cooldown-rate": "1", "cooldown-seconds": "1"})
+    assert (fewer.cooldown_rate, fewer.cooldown_seconds) == (1, 12.0)  # the operator's average pace
+
+
+def test_a_looser_cooldown_is_refused_with_the_operators_limit(clean_env):
+    from bot.guild_settings import check_cooldown
+
+    operator = settings_in_force({})
+    with pytest.raises(SettingRefused, match="at most 5, the operator's limit"):
+        check_cooldown("cooldown-rate", parse_setting("cooldown-rate", "1000"), operator, operator)
+    with pytest.raises(SettingRefused, match="at least 60 with 5 questions a period"):
+        check_cooldown("cooldown-seconds", parse_setting("cooldown-seconds", "1"), operator, operator)
+    check_cooldown("cooldown-rate", "3", operator, operator)
+    check_cooldown("cooldown-seconds", "600", operator, operator)
