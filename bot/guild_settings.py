@@ -152,9 +152,14 @@ def resolve(
     return GuildSettings(**merged)  # type: ignore[arg-type]
 
 
-def check_cooldown(name: str, stored: str, current: GuildSettings, operator: GuildSettings) -> None:
-    """SettingRefused when a cooldown value would be looser than the operator's (see
-    within_operators_cooldown, which holds any stored value to the same limit)."""
+def check_in_server(
+    name: str, stored: str, guild_id: int, current: GuildSettings, operator: GuildSettings
+) -> None:
+    """SettingRefused for a parsed value the server may not have: @everyone (whose id is the server's)
+    as a moderator role, which would make every member a moderator; a cooldown looser than the
+    operator's (see within_operators_cooldown, which holds any stored value to the same limit)."""
+    if name == "moderator-roles" and str(guild_id) in stored.split(","):
+        raise SettingRefused(name, "@everyone can't be a moderator role: every member would be a moderator")
     if name == "cooldown-rate" and int(stored) > operator.cooldown_rate:
         raise SettingRefused(name, f"at most {operator.cooldown_rate}, the operator's limit (got {stored})")
     if name == "cooldown-seconds":

@@ -134,12 +134,23 @@ def test_a_server_can_make_its_cooldown_stricter_but_never_looser_than_the_opera
 
 
 def test_a_looser_cooldown_is_refused_with_the_operators_limit(clean_env):
-    from bot.guild_settings import check_cooldown
+    from bot.guild_settings import check_in_server
 
     operator = settings_in_force({})
     with pytest.raises(SettingRefused, match="at most 5, the operator's limit"):
-        check_cooldown("cooldown-rate", parse_setting("cooldown-rate", "1000"), operator, operator)
+        check_in_server("cooldown-rate", parse_setting("cooldown-rate", "1000"), 77777, operator, operator)
     with pytest.raises(SettingRefused, match="at least 60 with 5 questions a period"):
-        check_cooldown("cooldown-seconds", parse_setting("cooldown-seconds", "1"), operator, operator)
-    check_cooldown("cooldown-rate", "3", operator, operator)
-    check_cooldown("cooldown-seconds", "600", operator, operator)
+        check_in_server("cooldown-seconds", parse_setting("cooldown-seconds", "1"), 77777, operator, operator)
+    check_in_server("cooldown-rate", "3", 77777, operator, operator)
+    check_in_server("cooldown-seconds", "600", 77777, operator, operator)
+
+
+def test_everyone_can_not_be_made_a_moderator_role(clean_env):
+    from bot.guild_settings import check_in_server
+
+    operator = settings_in_force({})
+    stored = parse_setting("moderator-roles", "<@&123456789012345678> <@&77777>")  # @everyone is <@&guild id>
+    with pytest.raises(SettingRefused, match="@everyone can't be a moderator role"):
+        check_in_server("moderator-roles", stored, 77777, operator, operator)
+    check_in_server("moderator-roles", "123456789012345678", 77777, operator, operator)
+    check_in_server("help-channels", "77777", 77777, operator, operator)  # a channel may share the id

@@ -186,7 +186,8 @@ class QABot(commands.Bot):
         if perms.manage_guild or perms.administrator:
             return True
         wanted = (settings or self.guild_configs.default).moderator_role_ids
-        return any(role.id in wanted for role in user.roles)
+        # Never @everyone (its id is the server's), whatever was stored or set in the environment.
+        return any(role.id in wanted for role in user.roles if not role.is_default())
 
     async def is_moderator_here(self, interaction: discord.Interaction) -> bool:
         """is_moderator with the settings of the server the interaction comes from."""

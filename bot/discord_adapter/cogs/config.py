@@ -14,7 +14,7 @@ from discord.ext import commands
 
 from bot.discord_adapter.errors import NONE, NotModerator
 from bot.discord_adapter.render import CONTENT_LIMIT, trim
-from bot.guild_settings import SETTINGS, GuildSettings, check_cooldown, parse_setting, shown
+from bot.guild_settings import SETTINGS, GuildSettings, check_in_server, parse_setting, shown
 
 if TYPE_CHECKING:
     from bot.discord_adapter.client import QABot
@@ -75,7 +75,7 @@ class Config(commands.GroupCog, group_name="config", group_description="This ser
         try:
             stored = parse_setting(name, value)
             current = await self.bot.guild_configs.get(interaction.guild_id)
-            check_cooldown(name, stored, current, self.bot.guild_configs.default)
+            check_in_server(name, stored, interaction.guild_id, current, self.bot.guild_configs.default)
         except Exception as error:
             await self.bot.audit(interaction, "config set", args, f"refused: {error}")
             raise
