@@ -19,8 +19,10 @@ MAX_OUTLINE_DEPTH = 6  # Markdown has six heading levels
 MAX_OUTLINE_ENTRIES = 5000
 # Drawing operations read in all the pages (and the forms they draw), counted as pypdf reads them: a
 # 330 KB PDF of 2,000 pages sharing one content stream of 1 MB took 2-3 s a page (over an hour). Dense
-# text operations cost about 20 µs each (a million took 21 s), so this bounds any PDF at about 10 s; a
-# typeset page holds a few hundred, so a 1,000-page book still fits.
+# text operations cost about 20 µs each: the PDF above is refused after 11.9 s. A single stream pypdf
+# parses whole first, up to its own token limit (10 MB of operations: 12.7 s, then LimitReachedError).
+# A typeset page holds a few hundred operations (an estimate: no real PDF was at hand to count), so a
+# 1,000-page book should still fit.
 MAX_OPERATIONS = 500_000
 
 log = logging.getLogger(__name__)
