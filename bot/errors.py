@@ -196,6 +196,19 @@ class BaseCollectionRefused(QABotError):
         )
 
 
+class CollectionLinked(QABotError):
+    """A server's collection folder (or its knowledge or index folder) is a symbolic link: qabot made
+    them as real folders, so a link was planted, and is never followed (read, written or deleted through)."""
+
+    def __init__(self, guild_id: int, part: str) -> None:
+        self.guild_id = guild_id
+        self.part = part
+        super().__init__(
+            f"the collection of server {guild_id} can't be used: its {part} is a symbolic link, which "
+            "qabot never follows; the operator must replace it with a real folder"
+        )
+
+
 class NoCollection(QABotError):
     """A server without a collection of its own asked to change or reindex it."""
 
@@ -204,6 +217,26 @@ class NoCollection(QABotError):
         super().__init__(
             "this server has no collection of its own yet; add an article with /kb add to start one"
         )
+
+
+SHOWN_LOCATION_CHARS = 300  # a hostile URL may be thousands of characters; messages show its start
+
+
+def shown_location(location: str) -> str:
+    """A URL or path as messages, logs and the audit trail show it: a user name and password in a URL
+    replaced by `***` (never shown, even when refused for having one), control characters escaped so
+    it stays on one line, and cut at SHOWN_LOCATION_CHARS."""
+    scheme, separator, rest = location.partition("://")
+    if separator:
+        cut = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+        authority, path = rest[:cut], rest[cut:]
+        if "@" in authority:
+            authority = "***@" + authority.rpartition("@")[2]
+        location = f"{scheme}://{authority}{path}"
+    escaped = "".join(
+        c if c.isprintable() or c == " " else c.encode("unicode_escape").decode("ascii") for c in location
+    )
+    return escaped if len(escaped) <= SHOWN_LOCATION_CHARS else escaped[:SHOWN_LOCATION_CHARS] + "…"
 
 
 class SourceError(QABotError):
@@ -217,7 +250,7 @@ class SourceRefused(SourceError):
     def __init__(self, location: str, reason: str) -> None:
         self.location = location
         self.reason = reason
-        super().__init__(f"refused {location}: {reason}")
+        super().__init__(f"refused {shown_location(location)}: {reason}")
 
 
 class FetchFailed(SourceError):
@@ -227,7 +260,7 @@ class FetchFailed(SourceError):
         self.url = url
         self.reason = reason
         self.status = status  # the HTTP status when the server answered with an error
-        super().__init__(f"could not fetch {url}: {reason}")
+        super().__init__(f"could not fetch {shown_location(url)}: {reason}")
 
 
 class SyncFailed(SourceError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.errors import QABotError
 from bot.storage import Storage
 
 
@@ -14,3 +15,18 @@ def forget_guild(storage: Storage, delete_collection: Callable[[int], bool], gui
     deleted = {"collection": int(delete_collection(guild_id))}
     deleted.update(storage.delete_guild(guild_id))
     return deleted
+
+
+def forget_expired(storage: Storage, delete_collection: Callable[[int], bool]) -> tuple[list[int], list[str]]:
+    """Forget every server the bot left longer ago than the retention period: (the servers forgotten,
+    one line for each that could not be). One that fails keeps its rows, so the next purge tries it
+    again; it never stops the others from being forgotten."""
+    forgotten, failures = [], []
+    for guild_id in storage.expired_guilds():
+        try:
+            forget_guild(storage, delete_collection, guild_id)
+        except (OSError, QABotError) as error:
+            failures.append(f"server {guild_id}: {error}")
+            continue
+        forgotten.append(guild_id)
+    return forgotten, failures

@@ -16,7 +16,11 @@ from dataclasses import dataclass, fields
 from bot.errors import SettingRefused
 from bot.settings import CoreSettings, DiscordSettings
 
-DISCORD_ID = re.compile(r"\d{5,20}")  # bare ids and the digits of <@&role> and <#channel> mentions
+DIGITS = re.compile(r"\d+")  # bare ids and the digits of <@&role> and <#channel> mentions
+MAX_ID = 2**63 - 1  # Discord ids are 64-bit snowflakes (and SQLite's integers signed 64-bit)
+# A server has at most 250 roles; this many moderator roles or help channels is already a lot, and
+# /config show must fit the list in one message (2,000 characters: 50 ids of 20 digits are 1,100).
+MAX_IDS = 50
 TRUE, FALSE = ("on", "true", "yes", "1"), ("off", "false", "no", "0")
 
 
@@ -38,10 +42,16 @@ class GuildSettings:
 def _ids(text: str) -> str:
     if text.strip().lower() in ("none", "-", ""):
         return ""
-    found = DISCORD_ID.findall(text)
+    found = DIGITS.findall(text)
     if not found or re.sub(r"[\s,<>@&#!\d]", "", text):
         raise ValueError("expected roles or channels (mentions or ids), or `none`")
-    return ",".join(dict.fromkeys(found))
+    for digits in found:  # a 30-digit run is no id (it was read as two)
+        if not 5 <= len(digits) <= 20 or int(digits) > MAX_ID:
+            raise ValueError(f"{digits[:24]} is not a Discord id")
+    unique = list(dict.fromkeys(str(int(digits)) for digits in found))
+    if len(unique) > MAX_IDS:
+        raise ValueError(f"{len(unique):,} roles or channels; the limit is {MAX_IDS}")
+    return ",".join(unique)
 
 
 def _number(low: float, high: float, integer: bool = False) -> Callable[[str], str]:
@@ -79,9 +89,15 @@ SETTINGS: dict[str, Setting] = {
     "help-channels": Setting("help_channel_ids", _ids, "channels and forums where every post is a question"),
     "threshold": Setting("threshold", _number(0.0, 1.0), "confidence (0-1) below which the bot declines"),
     "cooldown-rate": Setting(
-        "cooldown_rate", _number(1, 1000, integer=True), "questions per user per period"
+        "cooldown_rate",
+        _number(1, 1000, integer=True),
+        "questions per user per period (never more than the operator allows)",
     ),
-    "cooldown-seconds": Setting("cooldown_seconds", _number(1, 86_400), "the cooldown period in seconds"),
+    "cooldown-seconds": Setting(
+        "cooldown_seconds",
+        _number(1, 86_400),
+        "the cooldown period in seconds (never shorter than the operator's pace)",
+    ),
     "private-answers": Setting("private_answers", _switch, "whether /ask answers only the asker by default"),
     "use-base": Setting("use_base", _switch, "whether answers also come from the operator's base collection"),
 }
@@ -128,7 +144,40 @@ def resolve(
     base = defaults(core, discord)
     merged = {f.name: values.get(f.name, getattr(base, f.name)) for f in fields(GuildSettings)}
     merged.update(hidden_base=hidden, changed=frozenset(n for n in stored if n in SETTINGS))
+    merged["cooldown_rate"], merged["cooldown_seconds"] = within_operators_cooldown(
+        merged["cooldown_rate"],
+        merged["cooldown_seconds"],
+        base,  # type: ignore[arg-type]
+    )
     return GuildSettings(**merged)  # type: ignore[arg-type]
+
+
+def check_in_server(
+    name: str, stored: str, guild_id: int, current: GuildSettings, operator: GuildSettings
+) -> None:
+    """SettingRefused for a parsed value the server may not have: @everyone (whose id is the server's)
+    as a moderator role, which would make every member a moderator; a cooldown looser than the
+    operator's (see within_operators_cooldown, which holds any stored value to the same limit)."""
+    if name == "moderator-roles" and str(guild_id) in stored.split(","):
+        raise SettingRefused(name, "@everyone can't be a moderator role: every member would be a moderator")
+    if name == "cooldown-rate" and int(stored) > operator.cooldown_rate:
+        raise SettingRefused(name, f"at most {operator.cooldown_rate}, the operator's limit (got {stored})")
+    if name == "cooldown-seconds":
+        shortest = current.cooldown_rate * operator.cooldown_seconds / operator.cooldown_rate
+        if float(stored) < shortest:
+            raise SettingRefused(
+                name,
+                f"at least {shortest:g} with {current.cooldown_rate} questions a period, the operator's "
+                f"pace (got {float(stored):g})",
+            )
+
+
+def within_operators_cooldown(rate: int, seconds: float, operator: GuildSettings) -> tuple[int, float]:
+    """A server's cooldown made no looser than the operator's (the environment's): every server shares
+    one bot, so a server that allowed 1,000 questions a second per user could starve all the others.
+    At most the operator's burst (rate) and average (rate per seconds); stricter values stand."""
+    rate = min(rate, operator.cooldown_rate)
+    return rate, max(seconds, rate * operator.cooldown_seconds / operator.cooldown_rate)
 
 
 def _typed(field: str, stored: str) -> object:

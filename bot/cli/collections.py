@@ -14,10 +14,12 @@ from bot.cli.rendering import size_text
 from bot.errors import ConfigError
 from bot.settings import CoreSettings, DiscordSettings, load_settings
 
+# A Discord id: positive, and within SQLite's integers (a larger one was a traceback from the database).
+GUILD_ID = click.IntRange(min=1, max=2**63 - 1)
 collection_option = click.option(
     "--collection",
     "guild_id",
-    type=click.IntRange(min=0),
+    type=GUILD_ID,
     default=None,
     help="A server's collection (its Discord guild id) instead of the base.",
 )
@@ -99,7 +101,7 @@ def collections_group(context: click.Context) -> None:
 
 
 @collections_group.command(name="delete")
-@click.argument("guild_id", type=click.IntRange(min=0))
+@click.argument("guild_id", type=GUILD_ID)
 @click.option("--yes", is_flag=True, help="Don't ask for confirmation.")
 @handle_errors
 def delete_command(guild_id: int, yes: bool) -> None:

@@ -142,6 +142,8 @@ def trashable(knowledge_dir: Path, relative: str) -> bool:
     parts = relative.split("/")
     if any(part in ("", ".", "..") or is_hidden(part) for part in parts) or not is_article_name(relative):
         return False
+    if "\x00" in relative:  # no file name holds one, and the OS calls raise ValueError on it
+        return False
     root = knowledge_dir.resolve()
     parent = (knowledge_dir / relative).parent.resolve()
     if parent != root and root not in parent.parents:

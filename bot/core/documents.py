@@ -32,6 +32,8 @@ from bot.errors import EmptyKnowledgeBase, InvalidArticle, KnowledgeDirMissing
 log = logging.getLogger(__name__)
 
 __all__ = ["SUPPORTED_SUFFIXES", "Document", "LoadResult", "SkippedFile", "load_documents", "parse_document"]
+MAX_URL_CHARS = 2000  # longer "URLs" are not links anyone follows (browsers' own practical limit)
+LINK_ESCAPES = str.maketrans({"(": "%28", ")": "%29", "<": "%3C", ">": "%3E"})
 # Characters that reStructuredText uses to underline section titles.
 RST_UNDERLINE = set("=-~^\"'`#*+:._")
 
@@ -100,7 +102,7 @@ def parse_document(relative: str, raw: bytes) -> Document:
         path=relative,
         title=title,
         body=body.strip() + "\n",
-        url=_optional_str(meta.get("url")),
+        url=_link(meta.get("url")),
         tags=_tags(meta),
         updated=_optional_str(meta.get("updated")),
         content_hash=content_hash(raw),
@@ -174,6 +176,19 @@ def _first_heading(body: str) -> str:
         if line.startswith("#"):
             return split_heading_id(line.lstrip("#").strip())[0]
     return ""
+
+
+def _link(value: object) -> str | None:
+    """The article's URL as citations link it: http(s) with a host, else none (`javascript:`, a path);
+    whitespace or control characters refuse it, and `( ) < >` are percent-encoded, so it can't end the
+    Markdown link `[title](url)` early and add a link of its own."""
+    url = _optional_str(value)
+    if url is None or len(url) > MAX_URL_CHARS or any(c.isspace() or not c.isprintable() for c in url):
+        return None
+    scheme, separator, rest = url.partition("://")
+    if scheme.lower() not in ("http", "https") or not separator or not rest[:1].isalnum():
+        return None
+    return url.translate(LINK_ESCAPES)
 
 
 def _optional_str(value: object) -> str | None:

@@ -18,8 +18,8 @@ from bot.discord_adapter.batcher import AskBatcher
 from bot.discord_adapter.command_sync import sync_commands
 from bot.discord_adapter.cooldown import AskCooldown
 from bot.discord_adapter.guilds import GuildConfigs, scope
-from bot.errors import ShardConfigError
-from bot.guild_data import forget_guild
+from bot.errors import ShardConfigError, shown_location
+from bot.guild_data import forget_expired
 from bot.guild_settings import GuildSettings
 from bot.settings import CoreSettings, DiscordSettings
 from bot.sources.scoped import CollectionSources
@@ -152,9 +152,11 @@ class QABot(commands.Bot):
         """Forget questions past the retention period, and every trace of servers left that long ago."""
         removed = await asyncio.to_thread(self.storage.purge)
         log.info("retention: forgot %d questions older than %d days", removed, self.storage.retention_days)
-        for guild_id in await asyncio.to_thread(self.storage.expired_guilds):
-            await asyncio.to_thread(forget_guild, self.storage, self.collections.delete, guild_id)
+        forgotten, failures = await asyncio.to_thread(forget_expired, self.storage, self.collections.delete)
+        for guild_id in forgotten:
             log.info("retention: deleted the data of server %s, which the bot left long ago", guild_id)
+        for failure in failures:
+            log.warning("retention: could not delete the data of %s; tried again at the next purge", failure)
 
     # -- used by the cogs ---------------------------------------------------------------------
     async def answer(self, question: str, guild_id: int | None, k: int | None = None) -> Answer:
@@ -192,7 +194,8 @@ class QABot(commands.Bot):
         if perms.manage_guild or perms.administrator:
             return True
         wanted = (settings or self.guild_configs.default).moderator_role_ids
-        return any(role.id in wanted for role in user.roles)
+        # Never @everyone (its id is the server's), whatever was stored or set in the environment.
+        return any(role.id in wanted for role in user.roles if not role.is_default())
 
     async def is_moderator_here(self, interaction: discord.Interaction) -> bool:
         """is_moderator with the settings of the server the interaction comes from."""
@@ -236,6 +239,8 @@ class QABot(commands.Bot):
         user = interaction.user
         name = str(user) if self.discord_settings.audit_moderator_names else None
         who = self.user_ref(user.id) + (f" ({name})" if name else "")
+        # A source's URL may carry a password (refused, but the attempt is audited): never kept or logged.
+        args = {key: shown_location(v) if isinstance(v, str) and "://" in v else v for key, v in args.items()}
         log.info("moderator action by %s: %s %s -> %s", who, action, args, result)
         await asyncio.to_thread(self.storage.audit, user.id, name, interaction.guild_id, action, args, result)
 

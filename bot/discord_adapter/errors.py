@@ -13,6 +13,7 @@ import time
 import discord
 from discord import app_commands
 
+from bot.discord_adapter.render import CONTENT_LIMIT, trim
 from bot.errors import (
     IndexBusy,
     IndexError_,
@@ -70,6 +71,7 @@ async def send_error(interaction: discord.Interaction, error: BaseException) -> 
         text = APOLOGY
     else:
         log.info("refused %s for %s: %s", _what(interaction), _who(interaction), text)
+    text = trim(text, CONTENT_LIMIT)  # an error quoting 6,000 characters of input would not be sent at all
     try:
         if interaction.response.is_done():
             await interaction.followup.send(text, ephemeral=True, allowed_mentions=NONE)
@@ -97,6 +99,7 @@ async def reply_error(message: discord.Message, error: BaseException) -> None:
     if text is None:
         log.exception("unexpected error answering message %s", message.id, exc_info=error)
         text = APOLOGY
+    text = trim(text, CONTENT_LIMIT)
     try:
         await message.reply(text, allowed_mentions=NONE, mention_author=False)
     except discord.HTTPException as http_error:

@@ -35,8 +35,16 @@ PRIVATE_HINT = " (set QABOT_SOURCES_ALLOW_PRIVATE=true to allow it)"
 def address_refusal(address: str, allow_private: bool) -> str | None:
     """Why a connection to `address` is refused ("10.0.0.1 is a private address (set …)"), or None."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped  # ::ffff:10.0.0.1 is 10.0.0.1
+    if isinstance(ip, ipaddress.IPv6Address):
+        # An IPv4 address inside an IPv6 one reaches that IPv4 address: ::ffff:10.0.0.1 is 10.0.0.1, and
+        # 6to4 (2002:a9fe:a9fe::) and Teredo addresses are routed to the one they embed.
+        if ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        else:
+            embedded = ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+            reason = address_refusal(str(embedded), allow_private) if embedded is not None else None
+            if reason is not None:
+                return f"{ip} embeds {embedded}, and {reason}"
     # Cloud metadata services answer on link-local addresses: never a documentation site.
     if ip.is_link_local or ip.is_multicast or ip.is_unspecified or ip.is_reserved:
         return f"{ip} is a link-local, multicast or reserved address"
@@ -59,7 +67,18 @@ def check_url(url: str) -> tuple[str, str, int]:
         raise SourceRefused(url, "a URL with a user name or password in it is not accepted")
     if not parts.hostname:
         raise SourceRefused(url, "the URL has no host")
-    return scheme, parts.hostname, port or SCHEMES[scheme]
+    return scheme, _ascii_host(url, parts.hostname), port or SCHEMES[scheme]
+
+
+def _ascii_host(url: str, host: str) -> str:
+    """The host as DNS, the Host header, TLS SNI and certificates spell it: `bücher.example` is
+    `xn--bcher-kva.example` (sent as it was, it is no valid header, and was an encoding error)."""
+    if host.isascii():
+        return host
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError as error:
+        raise SourceRefused(url, f"{host!r} is not a valid host name ({error})") from None
 
 
 def resolve(url: str, allow_private: bool) -> Target:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import PurePosixPath
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from bot.core.documents import Document, parse_document
+from bot.core.formats.html import MAX_ELEMENTS
 from bot.core.knowledge_files import SUPPORTED_SUFFIXES
 from bot.sources.http import Response
 
@@ -19,6 +21,7 @@ FILE_TYPES = PAGE_TYPES | {
     "application/octet-stream",
     "text/x-rst",
 }
+TAG_START = re.compile(rb"<[A-Za-z]")  # the count parse_html bounds, on the undecoded page
 SITEMAP_TYPES = frozenset({"application/xml", "text/xml", "application/x-xml", "text/plain"})
 BY_TYPE = {"text/markdown": ".md", "text/x-markdown": ".md", "application/pdf": ".pdf", "text/x-rst": ".rst"}
 
@@ -46,6 +49,9 @@ def page_links(response: Response) -> list[str]:
     if response.content_type not in HTML_TYPES:
         return []
     from bs4 import BeautifulSoup
+
+    if sum(1 for _ in TAG_START.finditer(response.body)) > MAX_ELEMENTS:  # as parse_html refuses it
+        return []
 
     soup = BeautifulSoup(response.body, "html.parser")
     links = []

@@ -4,12 +4,17 @@ polite pace, conditional requests.
 urllib3 connects to the address addresses.py checked while sending the host name for Host, TLS SNI and
 certificate checks. Redirects are not followed by the library: each hop is resolved and checked again.
 A body is read in pieces and abandoned past the size limit, and its content type must be one the caller
-can read. The fetcher counts its requests, which the sync report and the tests use.
+can read. A whole fetch, redirects and body included, has a time budget (FetchPolicy.page_seconds): the
+per-read timeout alone lets a server sending a byte a second hold a sync for days. The fetcher counts its
+requests, which the sync report and the tests use.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
+import socket
 import threading
 import time
 from collections.abc import Collection
@@ -25,6 +30,57 @@ log = logging.getLogger(__name__)
 
 REDIRECTS = (301, 302, 303, 307, 308)
 CHUNK = 64 * 1024
+_running = threading.local()  # the Watchdog of the fetch this thread is making
+
+
+class Watchdog:
+    """Shuts the socket of a fetch that outlives its budget, so the blocked read returns at once; the
+    fetch then fails with "took more than N seconds". Armed when a response is awaited (each hop of
+    a redirect, on a new or a reused connection), from the first hop's start."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._deadline: float | None = None
+        self._timer: threading.Timer | None = None
+
+    def watch(self, sock: socket.socket) -> None:
+        self.cancel()
+        now = time.monotonic()
+        if self._deadline is None:
+            self._deadline = now + self.seconds
+        self._timer = threading.Timer(max(0.0, self._deadline - now), self._expire, (sock,))
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _expire(self, sock: socket.socket) -> None:
+        self.expired = True
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+
+@functools.cache
+def _watched_connections() -> tuple[type, type]:
+    """urllib3's HTTP and HTTPS connections, arming the running fetch's Watchdog on their socket."""
+    import urllib3.connection
+
+    def watched(base: type) -> type:
+        class Watched(base):
+            def getresponse(self):
+                watchdog = getattr(_running, "watchdog", None)
+                if watchdog is not None and self.sock is not None:
+                    watchdog.watch(self.sock)
+                return super().getresponse()
+
+        Watched.__name__ = Watched.__qualname__ = base.__name__  # as urllib3's messages name it
+        return Watched
+
+    return watched(urllib3.connection.HTTPConnection), watched(urllib3.connection.HTTPSConnection)
 
 
 @dataclass(frozen=True)
@@ -60,7 +116,25 @@ class Fetcher:
         last_modified: str | None = None,
     ) -> Response:
         """The body of `url` (following up to max_redirects redirects, each checked), or 304 when the
-        validators match. Raises FetchFailed (HTTP error, wrong type, too big) or SourceRefused."""
+        validators match. Raises FetchFailed (HTTP error, wrong type, too big, too slow) or SourceRefused."""
+        watchdog = Watchdog(self.policy.page_seconds)
+        _running.watchdog = watchdog
+        try:
+            response = self._follow(url, accept, etag, last_modified)
+        except FetchFailed:
+            if not watchdog.expired:
+                raise
+            response = None
+        finally:
+            watchdog.cancel()
+            _running.watchdog = None
+        if watchdog.expired or response is None:  # a body cut short by the watchdog may look complete
+            raise FetchFailed(url, f"took more than {self.policy.page_seconds:g} seconds; abandoned")
+        return response
+
+    def _follow(
+        self, url: str, accept: Collection[str], etag: str | None, last_modified: str | None
+    ) -> Response:
         for _ in range(self.policy.max_redirects + 1):
             target = resolve(url, self.policy.allow_private)
             response = self._request(target, url, etag, last_modified)
@@ -69,7 +143,10 @@ class Fetcher:
                     location = response.headers.get("Location")
                     if not location:
                         raise FetchFailed(url, f"HTTP {response.status} without a Location")
-                    url = urljoin(url, location)
+                    try:
+                        url = urljoin(url, location)
+                    except ValueError:  # `http://[::1`: urljoin raises rather than returning nonsense
+                        raise FetchFailed(url, f"HTTP {response.status} to an invalid Location") from None
                     continue
                 if response.status == 304 and (etag or last_modified):
                     return Response(url, 304, etag=etag, last_modified=last_modified)
@@ -134,6 +211,8 @@ class Fetcher:
                     pool = urllib3.HTTPConnectionPool(
                         target.address, target.port, maxsize=self.policy.concurrency
                     )
+                plain, tls = _watched_connections()
+                pool.ConnectionCls = tls if target.scheme == "https" else plain
                 self._pools[key] = pool
             self.requests += 1
             return pool

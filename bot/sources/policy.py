@@ -14,6 +14,7 @@ class FetchPolicy:
     max_page_bytes: int = 5_000_000
     request_interval: float = 0.5  # seconds between two requests to a site
     concurrency: int = 2
-    timeout: float = 20.0
+    timeout: float = 20.0  # per connection attempt and per read
+    page_seconds: float = 120.0  # one fetch in all (redirects and body): past it, abandoned
     max_redirects: int = 5
     user_agent: str = USER_AGENT

@@ -16,8 +16,16 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
-from bot.errors import FetchFailed, InvalidArticle, SourceRefused
-from bot.sources.discovery import MAX_CRAWL_DELAY, ROBOTS_AGENT, Rules, load_robots, site_prefix, sitemap_urls
+from bot.errors import FetchFailed, InvalidArticle, SourceRefused, shown_location
+from bot.sources.discovery import (
+    MAX_CRAWL_DELAY,
+    MAX_KNOWN_URLS,
+    ROBOTS_AGENT,
+    Rules,
+    load_robots,
+    site_prefix,
+    sitemap_urls,
+)
 from bot.sources.fetched import (
     FILE_TYPES,
     PAGE_TYPES,
@@ -80,6 +88,10 @@ class Pages:
         that the globs leave out)."""
         try:
             return self._fetch(url, relative) if keep else self._links_only(url)
+        except Exception as error:
+            # The pages' batch boundary: whatever one hostile page does, the others are still synced.
+            log.exception("unexpected error on %s", shown_location(url))
+            return Outcome(url, "failed", f"unexpected error ({type(error).__name__}: {str(error)[:120]})")
         finally:
             with self._lock:
                 self.done += 1
@@ -156,7 +168,10 @@ def write_if_changed(folder: Path, name: str, text: str) -> bool:
             return False
     except (OSError, UnicodeDecodeError):
         pass
-    write_article(folder, name, text)
+    try:
+        write_article(folder, name, text)
+    except OSError as error:  # e.g. `x.md` wanted as a file by one page and as a folder by another
+        raise SourceRefused(name, f"can't write it ({error.strerror or error})") from None
     return True
 
 
@@ -178,8 +193,11 @@ def sync_website(pages: Pages, max_pages: int, concurrency: int) -> tuple[list[O
             pages.known = min(len(wanted), max_pages)
             outcomes = list(pool.map(lambda url: pages.fetch(url, rules.relative(url)), wanted[:max_pages]))
             notes = [_limit_note(max_pages)] if len(wanted) > max_pages else []
-            return outcomes, notes
-        return crawl(pages, rules, start, pool, max_pages)
+        else:
+            outcomes, notes = crawl(pages, rules, start, pool, max_pages)
+    if rules.overflowed or (listed is not None and len(listed) > MAX_KNOWN_URLS):
+        notes.append(f"the site offers more than {MAX_KNOWN_URLS:,} URLs; only the first were considered")
+    return outcomes, notes
 
 
 def crawl(

@@ -17,6 +17,13 @@ from bot.core.formats import FormatError, Parsed
 MAX_PAGES = 2000
 MAX_OUTLINE_DEPTH = 6  # Markdown has six heading levels
 MAX_OUTLINE_ENTRIES = 5000
+# Drawing operations read in all the pages (and the forms they draw), counted as pypdf reads them: a
+# 330 KB PDF of 2,000 pages sharing one content stream of 1 MB took 2-3 s a page (over an hour). Dense
+# text operations cost about 20 µs each: the PDF above is refused after 11.9 s. A single stream pypdf
+# parses whole first, up to its own token limit (10 MB of operations: 12.7 s, then LimitReachedError).
+# A typeset page holds a few hundred operations (an estimate: no real PDF was at hand to count), so a
+# 1,000-page book should still fit.
+MAX_OPERATIONS = 500_000
 
 log = logging.getLogger(__name__)
 
@@ -32,10 +39,15 @@ def parse_pdf(data: bytes) -> Parsed:
         if len(reader.pages) > MAX_PAGES:
             raise FormatError(f"the PDF has {len(reader.pages):,} pages; the limit is {MAX_PAGES:,}")
         headings = _outline(reader)
-        pages = [page.extract_text() or "" for page in reader.pages]
+        budget = _Budget()
+        pages = [page.extract_text(visitor_operand_before=budget) or "" for page in reader.pages]
         title = _title(reader)
     except FormatError:
         raise
+    except _TooMuchWork:
+        raise FormatError(
+            f"the PDF's pages hold more than {MAX_OPERATIONS:,} drawing operations; too much to read"
+        ) from None
     except Exception as error:
         # The one broad catch in the core, on purpose: pypdf raises a dozen kinds (its own, ValueError,
         # KeyError, struct.error, ZeroDivisionError, ...) on damaged or hostile files, and one bad PDF
@@ -47,6 +59,23 @@ def parse_pdf(data: bytes) -> Parsed:
     if not body.strip():
         raise FormatError("the PDF has no text (a scan without a text layer?)")
     return Parsed(title, body)
+
+
+class _TooMuchWork(Exception):
+    pass
+
+
+class _Budget:
+    """Counts the operations pypdf reads (its visitor is called before each one) and stops it past
+    MAX_OPERATIONS."""
+
+    def __init__(self) -> None:
+        self.left = MAX_OPERATIONS
+
+    def __call__(self, operator: Any, operands: Any, cm: Any, tm: Any) -> None:
+        self.left -= 1
+        if self.left < 0:
+            raise _TooMuchWork()
 
 
 def _title(reader: Any) -> str:

@@ -13,7 +13,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_adapter.errors import NONE
-from bot.guild_settings import SETTINGS, GuildSettings, parse_setting, shown
+from bot.discord_adapter.render import CONTENT_LIMIT, trim
+from bot.guild_settings import SETTINGS, GuildSettings, check_in_server, parse_setting, shown
 
 if TYPE_CHECKING:
     from bot.discord_adapter.client import QABot
@@ -35,9 +36,9 @@ def settings_text(settings: GuildSettings) -> str:
         f"`{name}` = {shown(settings, name)}" + ("" if name in settings.changed else " (default)")
         for name in SETTINGS
     ]
-    if settings.hidden_base:
+    if settings.hidden_base:  # as many as fit: a server may hide hundreds
         lines.append("Hidden base articles: " + ", ".join(f"`{p}`" for p in sorted(settings.hidden_base)))
-    return "\n".join(lines)
+    return trim("\n".join(lines), CONTENT_LIMIT - 100)  # room for the line a change puts before it
 
 
 @app_commands.guild_only()
@@ -69,6 +70,8 @@ class Config(commands.GroupCog, group_name="config", group_description="This ser
         args = {"name": name, "value": value}
         try:
             stored = parse_setting(name, value)
+            current = await self.bot.guild_configs.get(interaction.guild_id)
+            check_in_server(name, stored, interaction.guild_id, current, self.bot.guild_configs.default)
         except Exception as error:
             await self.bot.audit(interaction, "config set", args, f"refused: {error}")
             raise

@@ -226,11 +226,8 @@ class Moderation(
         self.bot.guild_configs.invalidate(interaction.guild_id)
         result = "shown again" if shown else "was not hidden"
         await self.bot.audit(interaction, "kb restore", {"article": article}, result)
-        text = (
-            f"`{article}` is answered from again in this server."
-            if shown
-            else f"`{article}` was not hidden here."
-        )
+        name = render.code(render.trim(article, 200))  # any text may be typed here, thousands of characters
+        text = f"{name} is answered from again in this server." if shown else f"{name} was not hidden here."
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NONE)
 
     @remove.autocomplete("article")
