@@ -196,6 +196,32 @@ class BaseCollectionRefused(QABotError):
         )
 
 
+class QuotaExceeded(QABotError):
+    """A change would pass a server collection's quota (QABOT_MAX_SERVER_ARTICLES or _MB), so that one
+    server can't fill the disk every server shares; nothing was written."""
+
+    def __init__(self, setting: str, limit: int, wanted: int, unit: str) -> None:
+        self.setting = setting
+        self.limit = limit  # articles, or bytes
+        self.wanted = wanted  # what the collection would hold after the change
+        self.unit = unit  # "articles" or "bytes"
+        if unit == "bytes":
+            amount = f"{wanted / 2**20:.1f} MB, more than the {limit / 2**20:g} MB"
+            hint = "remove articles or sources first (the trash counts too: the operator can empty it)"
+        else:
+            amount = f"{wanted:,} articles, more than the {limit:,}"
+            hint = "remove articles or sources first"
+        super().__init__(
+            f"this server's collection would hold {amount} it may ({setting}); {hint}. Nothing was changed."
+        )
+
+    @property
+    def limit_text(self) -> str:
+        """The quota as one short phrase: `50 MB (QABOT_MAX_SERVER_MB)`."""
+        shown = f"{self.limit / 2**20:g} MB" if self.unit == "bytes" else f"{self.limit:,} articles"
+        return f"{shown} ({self.setting})"
+
+
 class CollectionLinked(QABotError):
     """A server's collection folder (or its knowledge or index folder) is a symbolic link: qabot made
     them as real folders, so a link was planted, and is never followed (read, written or deleted through)."""

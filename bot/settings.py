@@ -92,6 +92,14 @@ class CoreSettings(BaseSettings):
     # Loaded server collections are evicted least-recently-used past this many MB of index files (a
     # 20-article collection of 60 passages is about 0.7 MB; the base and the model are not counted).
     collections_memory_mb: int = Field(default=256, ge=1)
+    # What one server's collection may hold (its knowledge folder: uploads, synced pages and the trash),
+    # so that one server's moderators can't fill the disk every server shares. 1,000 articles and 50 MB
+    # hold a large project's documentation (a full source of QABOT_SOURCES_MAX_PAGES, 500 pages of a few
+    # KB to a few tens of KB as Markdown, plus hand-written articles); PDFs, kept as uploaded, are the
+    # big ones. At least 1: a 0 ("no articles of their own") would not switch server collections off
+    # (those made already would go on answering), so it is not offered. The command line is not limited.
+    max_server_articles: int = Field(default=1000, ge=1)
+    max_server_mb: int = Field(default=50, ge=1)
 
 
 class DiscordSettings(BaseSettings):

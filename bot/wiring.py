@@ -14,6 +14,7 @@ from bot.core import onnx_embedding
 from bot.core.collections import Collections
 from bot.core.embedding import ONNX_BACKENDS, Embedder, create_embedder, missing_onnx_libraries
 from bot.core.indexer import BuildReport
+from bot.core.quota import Quota
 from bot.core.service import KnowledgeBase
 from bot.core.store import current_generation, read_manifest
 from bot.errors import IndexError_
@@ -112,9 +113,16 @@ def collections_root(settings: CoreSettings, database_path: Path) -> Path:
     return settings.collections_dir or database_path.parent / "collections"
 
 
+def server_quota(settings: CoreSettings) -> Quota:
+    """What each server's collection may hold, when changed from Discord."""
+    return Quota(settings.max_server_articles, settings.max_server_mb * MB)
+
+
 def open_collections(settings: CoreSettings, base: KnowledgeBase, database_path: Path) -> Collections:
-    """The servers' collections around the loaded base, sharing its models, within the memory budget."""
-    return Collections(base, collections_root(settings, database_path), settings.collections_memory_mb * MB)
+    """The servers' collections around the loaded base, sharing its models, within the memory budget and
+    each within its quota."""
+    root = collections_root(settings, database_path)
+    return Collections(base, root, settings.collections_memory_mb * MB, server_quota(settings))
 
 
 def fetch_policy(settings: SourcesSettings) -> FetchPolicy:
@@ -139,5 +147,8 @@ def collection_sources(
     """The base's sources and each server collection's, for the command line (the bot builds its own
     around its collections' folder)."""
     return CollectionSources(
-        source_service(core, settings), collections_root(core, database_path), settings.max_sources_per_server
+        source_service(core, settings),
+        collections_root(core, database_path),
+        settings.max_sources_per_server,
+        server_quota(core),
     )

@@ -21,6 +21,7 @@ from bot.core.documents import parse_document
 from bot.core.files import write_atomically
 from bot.core.indexer import BuildReport
 from bot.core.knowledge_files import is_article_name, is_hidden
+from bot.core.quota import Quota, check_fits, folder_usage
 from bot.core.service import KnowledgeBase
 from bot.errors import InvalidArticle, UnknownArticle, UploadRefused
 
@@ -40,10 +41,23 @@ class ArticleChange:
     trashed: Path | None = None  # where a removed article now is
 
 
-def add_article(kb: KnowledgeBase, filename: str, data: bytes, *, limit: int, replace: bool) -> ArticleChange:
+def add_article(
+    kb: KnowledgeBase,
+    filename: str,
+    data: bytes,
+    *,
+    limit: int,
+    replace: bool,
+    quota: Quota | None = None,
+) -> ArticleChange:
     """Check and save an article under a safe name, then reindex; on a failed reindex the folder is put
-    back (the new file removed, a replaced one restored). Parses the file: call it off an event loop."""
+    back (the new file removed, a replaced one restored). With a `quota` (a server's collection), an
+    article that would pass it is refused before anything is written. Parses the file: call it off an
+    event loop."""
     name, old = prepare_upload(kb.knowledge_dir, filename, data, limit, replace)
+    if quota is not None:
+        before = folder_usage(kb.knowledge_dir)
+        check_fits(quota, before, before.grown(None if old is None else len(old), len(data)))
     target = kb.knowledge_dir / name
     write_atomically(target, data)
     try:

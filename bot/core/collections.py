@@ -33,6 +33,7 @@ from bot.core.collection_folders import (
 )
 from bot.core.indexer import BuildReport
 from bot.core.merged import BASE, SERVER, Part, ask_across
+from bot.core.quota import Quota, Usage, folder_usage
 from bot.core.service import KnowledgeBase, clean_question
 from bot.core.store import CURRENT_FILE, current_generation, read_manifest
 from bot.errors import IndexError_, KnowledgeError, NoCollection, UnknownArticle
@@ -65,10 +66,13 @@ class _Loaded:
 class Collections:
     """The base knowledge base and the servers' collections under `root`, loaded within a budget."""
 
-    def __init__(self, base: KnowledgeBase, root: Path, memory_budget: int) -> None:
+    def __init__(
+        self, base: KnowledgeBase, root: Path, memory_budget: int, quota: Quota | None = None
+    ) -> None:
         self.base = base
         self.root = root
         self.memory_budget = memory_budget
+        self.quota = quota  # what each server's knowledge folder may hold; None: no limit
         self._loaded: OrderedDict[int, _Loaded] = OrderedDict()  # least recently used first
         self._lock = threading.Lock()  # guards _loaded
         self._load_lock = threading.Lock()  # one load at a time, so a burst loads a collection once
@@ -191,10 +195,11 @@ class Collections:
 
     # -- changing --------------------------------------------------------------------------------
     def add(self, guild_id: int, filename: str, data: bytes, *, limit: int, replace: bool) -> ArticleChange:
-        """Add an article to the server's collection (made on first use) and reindex it."""
+        """Add an article to the server's collection (made on first use) and reindex it; QuotaExceeded,
+        with nothing written, when the collection would pass its quota."""
         kb = self.knowledge_base(guild_id)
         kb.knowledge_dir.mkdir(parents=True, exist_ok=True)
-        change = add_article(kb, filename, data, limit=limit, replace=replace)
+        change = add_article(kb, filename, data, limit=limit, replace=replace, quota=self.quota)
         self._remember(guild_id, kb)
         return change
 
@@ -242,6 +247,10 @@ class Collections:
         """Delete the server's collection, articles and all; False when it had none."""
         self.evict(guild_id)
         return delete_collection(self.root, guild_id)
+
+    def usage(self, guild_id: int) -> Usage:
+        """What the server's knowledge folder holds, as its quota counts it."""
+        return folder_usage(self.knowledge_dir(guild_id))
 
     def describe(self) -> list[CollectionInfo]:
         return describe_collections(self.root, set(self.loaded_ids()))

@@ -95,7 +95,9 @@ class QABot(commands.Bot):
         self.sources = (
             None
             if sources is None
-            else CollectionSources(sources, self.collections.root, max_sources_per_server)
+            else CollectionSources(
+                sources, self.collections.root, max_sources_per_server, self.collections.quota
+            )
         )
         self.sync_interval_minutes = sync_interval_minutes  # 0: no scheduled sync
         self.ask_cooldown = AskCooldown(discord_settings.cooldown_rate, discord_settings.cooldown_seconds)

@@ -20,6 +20,7 @@ from bot.errors import (
     NoCollection,
     QABotError,
     QuestionError,
+    QuotaExceeded,
     SourceError,
     UnknownArticle,
     UploadRefused,
@@ -48,7 +49,9 @@ def describe(error: BaseException) -> str | None:
         return "That only works in a server."
     if isinstance(error, IndexBusy):
         return "A reindex is already running. Try again when it has finished; nothing was changed."
-    if isinstance(error, UploadRefused | UnknownArticle | QuestionError | NoCollection | SourceError):
+    if isinstance(
+        error, UploadRefused | UnknownArticle | QuestionError | NoCollection | SourceError | QuotaExceeded
+    ):
         return str(error)[:1].upper() + str(error)[1:]
     if isinstance(error, IndexError_):
         return f"The index can't be used: {error}"

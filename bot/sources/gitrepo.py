@@ -21,13 +21,14 @@ from urllib.parse import quote, urlsplit
 
 from bot.core.documents import parse_document
 from bot.core.knowledge_files import SUPPORTED_SUFFIXES
-from bot.errors import InvalidArticle, SourceRefused, SyncFailed
+from bot.core.quota import Allowance
+from bot.errors import InvalidArticle, QuotaExceeded, SourceRefused, SyncFailed
 from bot.sources.addresses import resolve
 from bot.sources.pages import article_name, article_text, unique_name
 from bot.sources.policy import FetchPolicy
 from bot.sources.registry import Source
 from bot.sources.state import PageState, SyncState
-from bot.sources.website import Outcome, write_if_changed
+from bot.sources.website import OVER_QUOTA, Outcome, write_if_changed
 
 REGULAR_FILE_MODES = ("100644", "100755")  # not links (120000) or submodules (160000)
 # Where a file at a commit is shown, per web host.
@@ -151,8 +152,10 @@ def sync_repository(
     clone: Path,
     policy: FetchPolicy,
     progress: Callable[[int, int], None] | None = None,
+    allowance: Allowance | None = None,
 ) -> tuple[list[Outcome], list[str]]:
-    """Read the changed files of the branch's latest commit into articles; returns each file's outcome."""
+    """Read the changed files of the branch's latest commit into articles; returns each file's outcome.
+    With an `allowance`, files that would pass the collection's quota are not written."""
     git, commit = fetch_commit(source, clone, policy)
     files = tree_files(git, commit, source)
     notes = []
@@ -162,7 +165,7 @@ def sync_repository(
     taken = state.taken_files()
     outcomes = []
     for done, file in enumerate(files, 1):
-        outcomes.append(_read_file(git, source, folder, state, commit, file, taken, policy))
+        outcomes.append(_read_file(git, source, folder, state, commit, file, taken, policy, allowance))
         if progress:
             progress(done, len(files))
     state.commit = commit
@@ -178,6 +181,7 @@ def _read_file(
     file: TreeFile,
     taken: set[str],
     policy: FetchPolicy,
+    allowance: Allowance | None,
 ) -> Outcome:
     previous = state.pages.get(file.path)
     if previous is not None and previous.blob == file.blob:
@@ -196,9 +200,11 @@ def _read_file(
     url = blob_url(source.location, commit, file.path)
     try:
         changed = write_if_changed(
-            folder, name, article_text(document, url, source.name, slug_anchors=slugged)
+            folder, name, article_text(document, url, source.name, slug_anchors=slugged), allowance
         )
     except SourceRefused as error:
         return Outcome(file.path, "failed", error.reason)
+    except QuotaExceeded as error:
+        return Outcome(file.path, OVER_QUOTA, error.limit_text)
     state.pages[file.path] = PageState(name, blob=file.blob)
     return Outcome(file.path, "written" if changed else "unchanged")

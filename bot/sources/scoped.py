@@ -6,8 +6,9 @@ each server's own, kept inside its collection folder beside its articles and ind
 
 So a server's sources go wherever its collection goes: `qabot collections delete` and the retention
 purge delete them with it, and no server can name, read or overwrite another's. A server's list is
-capped (`max_per_server`) so that one server can't make the bot crawl without bound; the command line,
-being the operator, is not capped.
+capped (`max_per_server`) so that one server can't make the bot crawl without bound, and its sync stops
+writing pages at the collection's quota (`quota`, see bot.core.quota); the command line, being the
+operator, is capped by neither.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.core.collection_folders import collection_dirs, collection_folder
+from bot.core.quota import Quota
 from bot.errors import SourceRefused
 from bot.sources.registry import REGISTRY_FILE, Registry
 from bot.sources.service import SourceService
@@ -30,9 +32,10 @@ class CollectionSources:
     base: SourceService
     root: Path  # the servers' collections (bot.wiring.collections_root)
     max_per_server: int | None = None
+    quota: Quota | None = None  # what a server's collection may hold; the base has no quota
 
     def of(self, guild_id: int | None, *, capped: bool = True) -> SourceService:
-        """The base's sources (None) or the server's; `capped`: with the per-server limit."""
+        """The base's sources (None) or the server's; `capped`: with the per-server limit and quota."""
         if guild_id is None:
             return self.base
         knowledge_dir, _ = collection_dirs(self.root, guild_id)
@@ -41,6 +44,7 @@ class CollectionSources:
             knowledge_dir,
             self.base.policy,
             max_sources=self.max_per_server if capped else None,
+            quota=self.quota if capped else None,
         )
 
     def servers_with_sources(self) -> list[int]:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from bot.core.files import file_lock
 from bot.core.indexer import BuildReport
+from bot.core.quota import Allowance, Quota, folder_usage
 from bot.errors import SourceError, SyncBusy, TooManySources
 from bot.sources.gitrepo import sync_repository
 from bot.sources.http import Fetcher
@@ -34,7 +35,7 @@ from bot.sources.registry import (
     split_tree_url,
 )
 from bot.sources.state import SyncState
-from bot.sources.website import Outcome, Pages, kept_urls, sync_file, sync_website
+from bot.sources.website import OVER_QUOTA, Outcome, Pages, kept_urls, sync_file, sync_website
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,8 @@ class SourceService:
     policy: FetchPolicy = field(default_factory=FetchPolicy)
     # At most this many sources (a server's, added from Discord); None: no limit (the operator's).
     max_sources: int | None = None
+    # What the knowledge folder may hold (a server's collection, synced from Discord); None: no limit.
+    quota: Quota | None = None
 
     def registry(self) -> Registry:
         return Registry.load(self.sources_dir)
@@ -126,7 +129,8 @@ class SourceService:
         registry = self.registry()
         chosen = [registry.get(name) for name in names] if names else list(registry.sources.values())
         with self._locked():
-            return [self._sync_one(source, progress) for source in chosen]
+            allowance = Allowance(self.quota, folder_usage(self.knowledge_dir)) if self.quota else None
+            return [self._sync_one(source, progress, allowance) for source in chosen]
 
     def sync_and_reindex(
         self,
@@ -150,7 +154,9 @@ class SourceService:
         except BlockingIOError:
             raise SyncBusy() from None
 
-    def _sync_one(self, source: Source, progress: SyncProgress | None) -> SyncReport:
+    def _sync_one(
+        self, source: Source, progress: SyncProgress | None, allowance: Allowance | None
+    ) -> SyncReport:
         started = time.perf_counter()
         state_dir = self.sources_dir / source.name
         state = SyncState.load(state_dir)
@@ -159,7 +165,9 @@ class SourceService:
         fetcher = Fetcher(self.policy)
         report_progress = (lambda done, total: progress(source.name, done, total)) if progress else None
         try:
-            outcomes, notes = self._fetch(source, folder, state, state_dir, fetcher, report_progress)
+            outcomes, notes = self._fetch(
+                source, folder, state, state_dir, fetcher, report_progress, allowance
+            )
         except SourceError as error:
             log.warning("source %s not synced: %s", source.name, error)
             return SyncReport(
@@ -180,15 +188,18 @@ class SourceService:
             unchanged=sum(1 for o in outcomes if o.status == "unchanged"),
             removed=tuple(removed),
             failed=tuple((o.url, o.reason) for o in outcomes if o.status == "failed"),
-            notes=tuple(notes),
+            notes=(*notes, *_quota_note(outcomes)),
             requests=fetcher.requests,
             seconds=time.perf_counter() - started,
         )
 
-    def _fetch(self, source, folder, state, state_dir, fetcher, progress) -> tuple[list[Outcome], list[str]]:
+    def _fetch(
+        self, source, folder, state, state_dir, fetcher, progress, allowance
+    ) -> tuple[list[Outcome], list[str]]:
         if source.kind == "git":
-            return sync_repository(source, folder, state, state_dir / "repo.git", self.policy, progress)
-        pages = Pages(source, folder, state, fetcher, progress=progress)
+            clone = state_dir / "repo.git"
+            return sync_repository(source, folder, state, clone, self.policy, progress, allowance)
+        pages = Pages(source, folder, state, fetcher, progress=progress, allowance=allowance)
         if source.kind == "file":
             return sync_file(pages)
         return sync_website(pages, self.policy.max_pages, self.policy.concurrency)
@@ -201,3 +212,14 @@ class SourceService:
             remove_article(folder, state.pages.pop(key).file)
             removed.append(key)
         return removed
+
+
+def _quota_note(outcomes: list[Outcome]) -> list[str]:
+    """One line for the pages the collection's quota kept out (each page's own copy, if any, is kept)."""
+    held = [outcome for outcome in outcomes if outcome.status == OVER_QUOTA]
+    if not held:
+        return []
+    pages = f"{len(held)} page{'s' if len(held) > 1 else ''}"
+    return [
+        f"{pages} not written: the server's collection is at its quota of {held[0].reason}; what it had is kept"
+    ]

@@ -9,6 +9,7 @@ copy; one that is gone (404, 410) or no longer listed is removed.
 from __future__ import annotations
 
 import logging
+import stat
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -16,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
-from bot.errors import FetchFailed, InvalidArticle, SourceRefused, shown_location
+from bot.core.quota import Allowance
+from bot.errors import FetchFailed, InvalidArticle, QuotaExceeded, SourceRefused, shown_location
 from bot.sources.discovery import (
     MAX_CRAWL_DELAY,
     MAX_KNOWN_URLS,
@@ -41,6 +43,8 @@ from bot.sources.state import PageState, SyncState
 log = logging.getLogger(__name__)
 
 GONE = (404, 410)
+# A page the collection's quota kept out: not written, its last copy (if any) kept, tried again next sync.
+OVER_QUOTA = "over quota"
 
 # progress(done, total): pages handled so far, of those known so far.
 PageProgress = Callable[[int, int], None]
@@ -49,7 +53,8 @@ PageProgress = Callable[[int, int], None]
 @dataclass
 class Outcome:
     url: str
-    # "written", "unchanged", "failed" (last good copy kept), "gone" (removed), "skipped" (links only)
+    # "written", "unchanged", "failed" (last good copy kept), "gone" (removed), "skipped" (links only),
+    # OVER_QUOTA (not written, last copy kept)
     status: str
     reason: str = ""
     links: list[str] = field(default_factory=list)
@@ -68,6 +73,7 @@ class Pages:
     # A site's rules: where a redirect may lead (under its prefix) and a page's path below it. None
     # for a file URL, which may be redirected anywhere an address check allows (a raw-file host).
     rules: Rules | None = None
+    allowance: Allowance | None = None  # a server collection's quota; None: no limit
     done: int = 0
     known: int = 0
 
@@ -150,29 +156,44 @@ class Pages:
         with self._lock:
             name = previous.file if previous else unique_name(article_name(relative), url, self._taken)
             self._taken.add(name)
+        text = article_text(document, url, self.source.name)
         try:
-            changed = write_if_changed(self.folder, name, article_text(document, url, self.source.name))
+            changed = write_if_changed(self.folder, name, text, self.allowance)
         except SourceRefused as error:
             return Outcome(url, "failed", error.reason)
+        except QuotaExceeded as error:  # its links still lead the crawl to pages kept or unchanged
+            return Outcome(url, OVER_QUOTA, error.limit_text, links=links)
         with self._lock:
             self.state.pages[url] = PageState(name, response.etag, response.last_modified, links)
         return Outcome(url, "written" if changed else "unchanged", links=links)
 
 
-def write_if_changed(folder: Path, name: str, text: str) -> bool:
+def write_if_changed(folder: Path, name: str, text: str, allowance: Allowance | None = None) -> bool:
     """Write the article unless the file already holds exactly this text (a server without validators
-    sends the same page again: rewriting it would be harmless, but the report should say unchanged)."""
+    sends the same page again: rewriting it would be harmless, but the report should say unchanged).
+    With an `allowance`, QuotaExceeded instead of a write that would pass the collection's quota."""
     path = folder / name
     try:
         if path.is_file() and not path.is_symlink() and path.read_text(encoding="utf-8") == text:
             return False
     except (OSError, UnicodeDecodeError):
         pass
+    if allowance is not None:
+        allowance.take(_plain_file_size(path), len(text.encode("utf-8")))
     try:
         write_article(folder, name, text)
     except OSError as error:  # e.g. `x.md` wanted as a file by one page and as a folder by another
         raise SourceRefused(name, f"can't write it ({error.strerror or error})") from None
     return True
+
+
+def _plain_file_size(path: Path) -> int | None:
+    """The size of the regular file at `path`, None when there is none (a link is never counted)."""
+    try:
+        info = path.lstat()
+    except OSError:
+        return None
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
 
 
 def sync_website(pages: Pages, max_pages: int, concurrency: int) -> tuple[list[Outcome], list[str]]:
@@ -239,5 +260,7 @@ def sync_file(pages: Pages) -> tuple[list[Outcome], list[str]]:
 
 
 def kept_urls(outcomes: Iterable[Outcome]) -> set[str]:
-    """The pages whose articles stay: fetched now, unchanged, or failed (their last good copy)."""
-    return {outcome.url for outcome in outcomes if outcome.status in ("written", "unchanged", "failed")}
+    """The pages whose articles stay: fetched now, unchanged, or failed or kept out by the quota (their
+    last good copy)."""
+    kept = ("written", "unchanged", "failed", OVER_QUOTA)
+    return {outcome.url for outcome in outcomes if outcome.status in kept}

@@ -30,6 +30,7 @@ from bot.discord_adapter.views import article_page
 from bot.errors import (
     BaseCollectionRefused,
     IndexBusy,
+    QuotaExceeded,
     SourceRefused,
     TooManySources,
     UnknownArticle,
@@ -86,7 +87,9 @@ class Moderation(
         try:
             yield
         except Exception as error:
-            refused = isinstance(error, BaseCollectionRefused | SourceRefused | TooManySources)
+            refused = isinstance(
+                error, BaseCollectionRefused | SourceRefused | TooManySources | QuotaExceeded
+            )
             outcome = "refused" if refused else "failed"
             await self.bot.audit(interaction, action, args, f"{outcome}: {error}")
             raise
