@@ -50,7 +50,7 @@ def collection_settings(guild_id: int | None, **overrides: Any) -> CoreSettings:
 
 def server_collections():
     """The servers' collections around the base's models (the base's index is not loaded: a change to a
-    server's collection needs only the embedder)."""
+    server's collection needs only the embedder). Without a quota: the command line is the operator's."""
     from bot.core.collections import Collections
     from bot.wiring import MB, knowledge_base
 
