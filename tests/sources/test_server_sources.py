@@ -8,10 +8,12 @@ from __future__ import annotations
 import pytest
 
 from bot.core.collections import Collections
+from bot.core.quota import Quota
 from bot.core.service import KnowledgeBase
 from bot.errors import TooManySources
 from bot.sources.scoped import CollectionSources
 from bot.sources.service import SourceService
+from bot.sources.state import SyncState
 from tests.fakes import HashingEmbedder
 from tests.sources.conftest import TEST_POLICY
 
@@ -99,3 +101,39 @@ def test_another_process_serving_the_collection_picks_up_the_sync(site, scoped, 
     scoped.of(A).sync_and_reindex(lambda: collections.rebuild(A))
     assert other.refresh() == [A]
     assert "sources/quokka/install.md" in {a.path for a in other.loaded(A).articles()}
+
+
+def test_a_sync_stops_writing_at_the_servers_quota_and_the_index_has_what_was_written(
+    site, scoped, collections
+):
+    capped = CollectionSources(scoped.base, scoped.root, max_per_server=2, quota=Quota(2, 2**20))
+    capped.of(A).add("quokka", f"{site.base}/docs/")
+    result = capped.of(A).sync_and_reindex(lambda: collections.rebuild(A))
+    (report,) = result.reports
+    assert len(report.written) == 2 and report.error is None
+    held = [note for note in report.notes if "QABOT_MAX_SERVER_ARTICLES" in note]
+    assert held == [
+        "1 page not written: the server's collection is at its quota of 2 articles "
+        "(QABOT_MAX_SERVER_ARTICLES); what it had is kept"
+    ]
+    written = sorted(f"sources/quokka/{page.file}" for page in _state(capped, A).pages.values())
+    assert written == sorted(result.build.added) and len(written) == 2
+    # Raised by the operator: the next sync writes the page it held back and keeps the others.
+    raised = CollectionSources(scoped.base, scoped.root, max_per_server=2, quota=Quota(3, 2**20))
+    (again,) = raised.of(A).sync_and_reindex(lambda: collections.rebuild(A)).reports
+    assert len(again.written) == 1 and again.unchanged == 2 and not again.removed
+    assert not any("QABOT_MAX_SERVER" in note for note in again.notes)
+
+
+def test_the_quota_never_limits_the_base_or_the_command_line(site, scoped, tmp_path):
+    capped = CollectionSources(scoped.base, scoped.root, max_per_server=2, quota=Quota(1, 2**20))
+    capped.base.add("quokka", f"{site.base}/docs/")
+    (base,) = capped.base.sync()
+    assert len(base.written) == 3 and not any("QABOT_MAX_SERVER" in note for note in base.notes)
+    capped.of(A, capped=False).add("quokka", f"{site.base}/docs/")
+    (operator,) = capped.of(A, capped=False).sync()
+    assert len(operator.written) == 3
+
+
+def _state(scoped: CollectionSources, guild_id: int) -> SyncState:
+    return SyncState.load(scoped.of(guild_id).sources_dir / "quokka")
