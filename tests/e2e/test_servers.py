@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from bot.core.collections import Collections
+from bot.core.quota import Quota
 from tests.e2e.conftest import MANAGE_GUILD
 from tests.e2e.helpers import message_of
 
@@ -247,3 +248,29 @@ async def test_a_collection_another_process_changed_is_served_without_a_restart(
             await asyncio.sleep(0.2)
         in_a = await run(emu, s.a, s.a_general, emu.world.alice, "ask", {"question": ASK_WOMBAT})
         assert sources_of(emu, in_a).startswith("1. Wombat, the imaginary training scheduler")
+
+
+async def test_an_upload_past_a_servers_quota_is_refused_and_leaves_both_servers_as_they_were(
+    emu, servers, start_servers_bot, kb, storage
+):
+    s = servers
+    async with start_servers_bot() as bot:
+        bot.collections.quota = Quota(max_articles=1, max_bytes=2**20)  # QABOT_MAX_SERVER_ARTICLES=1
+        await add_article(emu, s.a, s.a_general, s.mod_a, "quokka.md", QUOKKA)
+        a_folder = bot.collections.knowledge_dir(s.a.id)
+        a_before, base_before = sorted(a_folder.iterdir()), base_snapshot(kb)
+        generation = bot.collections.loaded(s.a.id).generation
+
+        refused = await add_article(emu, s.a, s.a_general, s.mod_a, "wombat.md", WOMBAT)
+        assert "QABOT_MAX_SERVER_ARTICLES" in refused.content
+        assert refused.content.startswith("This server's collection would hold 2 articles")
+        assert refused.content.endswith("Nothing was changed.")
+        assert sorted(a_folder.iterdir()) == a_before and base_snapshot(kb) == base_before
+        assert bot.collections.loaded(s.a.id).generation == generation
+        refusals = [e.result for e in storage.audit_trail(guild_id=s.a.id) if e.result.startswith("refused")]
+        assert len(refusals) == 1 and "QABOT_MAX_SERVER_ARTICLES" in refusals[0]
+
+        in_b = await add_article(emu, s.b, s.b_general, s.mod_b, "wombat.md", WOMBAT)  # its own quota
+        assert "Saved as `wombat.md`" in in_b.content
+        listed = await run(emu, s.a, s.a_general, s.mod_a, "kb", {}, "list")
+        assert listed.callback_data["content"] == "Quota: 1 of 1 articles, 0.0 of 1 MB."

@@ -23,6 +23,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.core import articles
+from bot.core.quota import usage_line
 from bot.discord_adapter import render
 from bot.discord_adapter.cogs.sources import ScopeOption, SourceCommands
 from bot.discord_adapter.errors import NONE
@@ -253,13 +254,24 @@ class Moderation(
         """Page through the articles in the knowledge base."""
         home = interaction.guild_id in self.bot.discord_settings.home_guilds()
         server = (scope or ("base" if home else "server")) == "server"  # reading the base is harmless
+        usage = None
         if server and interaction.guild_id is not None:
             found = await asyncio.to_thread(self.bot.server_articles, interaction.guild_id)
+            usage = await asyncio.to_thread(self.quota_usage, interaction.guild_id)
         else:
             found = self.bot.kb.articles()
-        await interaction.response.send_message(**article_page(found, 0, server), ephemeral=True)
+        page = article_page(found, 0, server)
+        await interaction.response.send_message(content=usage, **page, ephemeral=True)
         args = {"scope": scope} if scope else {}
         await self.bot.audit(interaction, "kb list", args, f"{len(found)} articles")
+
+    def quota_usage(self, guild_id: int) -> str | None:
+        """One line: what the server's collection holds against its quota (None without a quota).
+        Walks its folder: call it off the event loop."""
+        quota = self.bot.collections.quota
+        if quota is None:
+            return None
+        return f"Quota: {usage_line(quota, self.bot.collections.usage(guild_id))}."
 
     @app_commands.command(name="stats")
     @app_commands.describe(period="How far back to count")
