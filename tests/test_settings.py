@@ -57,7 +57,14 @@ def test_bad_values_are_rejected(monkeypatch):
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("QABOT_THRESHOLD", "nan"), ("QABOT_THRESHOLD", "-1"), ("QABOT_TOP_K", "0"), ("QABOT_BACKEND", "x")],
+    [
+        ("QABOT_THRESHOLD", "nan"),
+        ("QABOT_THRESHOLD", "-1"),
+        ("QABOT_TOP_K", "0"),
+        ("QABOT_BACKEND", "x"),
+        ("QABOT_MAX_SERVER_ARTICLES", "0"),  # no switch for server collections: see settings.py
+        ("QABOT_MAX_SERVER_MB", "0"),
+    ],
 )
 def test_load_settings_turns_a_bad_value_into_a_settings_error_naming_the_variable(monkeypatch, name, value):
     from bot.errors import SettingsError
