@@ -1,21 +1,24 @@
 """A server collection's own sources: their list, state and pages inside its collection folder (the
 tests' site on 127.0.0.1, real files, real FAISS; the fake model, so these stay fast), the per-server
-cap, and the rebuild that drops a collection's index once its sources leave it without an article.
+cap and quota, and the rebuild that drops a collection's index once its sources leave it without an
+article.
 The real model and Discord: tests/e2e/test_server_sources.py."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.core.collections import Collections
-from bot.core.quota import Quota
+from bot.core.quota import Quota, folder_usage
 from bot.core.service import KnowledgeBase
 from bot.errors import TooManySources
 from bot.sources.scoped import CollectionSources
 from bot.sources.service import SourceService
 from bot.sources.state import SyncState
 from tests.fakes import HashingEmbedder
-from tests.sources.conftest import TEST_POLICY
+from tests.sources.conftest import TEST_POLICY, second_commit
 
 A, B = 1111, 2222
 
@@ -137,3 +140,24 @@ def test_the_quota_never_limits_the_base_or_the_command_line(site, scoped, tmp_p
 
 def _state(scoped: CollectionSources, guild_id: int) -> SyncState:
     return SyncState.load(scoped.of(guild_id).sources_dir / "quokka")
+
+
+def test_a_repository_edit_past_the_byte_quota_keeps_the_old_copy(repository, tmp_path):
+    knowledge = tmp_path / "server-knowledge"
+    synced = SourceService(tmp_path / "server-sources", knowledge, TEST_POLICY, quota=Quota(100, 2**20))
+    synced.add("wombat", str(repository), folder="docs", local_allowed=True)
+    (first,) = synced.sync()
+    assert len(first.written) == 4
+    install = knowledge / "sources" / "wombat" / "install.md"
+    before = install.read_bytes()
+    second_commit(repository)  # install.md grows
+    (knowledge / ".trash").mkdir()  # the trash fills the folder to its 1 MB exactly: it counts too
+    (knowledge / ".trash" / "old.md").write_bytes(b"x" * (2**20 - folder_usage(knowledge).bytes))
+    (second,) = synced.sync()
+    assert second.written == () and install.read_bytes() == before and not second.removed
+    assert second.notes == (
+        "1 page not written: the server's collection is at its quota of 1 MB (QABOT_MAX_SERVER_MB); "
+        "what it had is kept",
+    )
+    (third,) = replace(synced, quota=Quota(100, 2 * 2**20)).sync()  # a roomier quota: the edit is read
+    assert third.written == ("docs/install.md",) and install.read_bytes() != before
