@@ -95,16 +95,11 @@ class Allowance:
     def __init__(self, quota: Quota, usage: Usage) -> None:
         self.quota = quota
         self.usage = usage
-        self.refused: QuotaExceeded | None = None  # the first refusal, for the sync's report
         self._lock = threading.Lock()
 
     def take(self, old_bytes: int | None, new_bytes: int) -> None:
         """Count a write of `new_bytes` over `old_bytes` (None: a new article), or raise QuotaExceeded."""
         with self._lock:
             after = self.usage.grown(old_bytes, new_bytes)
-            try:
-                check_fits(self.quota, self.usage, after)
-            except QuotaExceeded as error:
-                self.refused = self.refused or error
-                raise
+            check_fits(self.quota, self.usage, after)
             self.usage = after
