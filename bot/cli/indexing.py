@@ -124,8 +124,11 @@ def kb_remove(name: str, knowledge_dir: Path | None, index_dir: Path | None, gui
         change = articles.remove_article(open_knowledge_base(settings), name)
     else:
         change = server_collections().remove(guild_id, name)
-    where = change.trashed.relative_to(settings.knowledge_dir) if change.trashed else "?"
-    finish_build(change.report, f"moved {one_line(name)} to {one_line(str(where))}; ")
+    if change.trashed is None:  # a server's collection deletes it once reindexed (Collections.remove)
+        finish_build(change.report, f"deleted {one_line(name)}; ")
+    else:
+        where = change.trashed.relative_to(settings.knowledge_dir)
+        finish_build(change.report, f"moved {one_line(name)} to {one_line(str(where))}; ")
 
 
 def finish_build(report, done: str = "") -> None:

@@ -17,7 +17,7 @@ import logging
 import os
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.core.answer import Answer, compose_answer
@@ -204,18 +204,25 @@ class Collections:
         return change
 
     def remove(self, guild_id: int, relative: str) -> ArticleChange:
-        """Move an article of the server's collection to its trash and reindex; removing the last one
-        removes the collection's index, so the server answers from the base alone again."""
+        """Delete an article of the server's collection and reindex; removing the last one removes the
+        collection's index, so the server answers from the base alone again. The article waits in the
+        trash until the reindex succeeds (put back if it fails), then goes: the server's quota counts its
+        disk, trash included, and only the operator could empty it (the server's moderators can upload
+        the article again)."""
         kb = self.knowledge_base(guild_id)
         if not trashable(kb.knowledge_dir, relative):
             raise UnknownArticle(relative)
         if holds_article(kb.knowledge_dir, relative):
             change = remove_article(kb, relative)
             self._remember(guild_id, kb)
-            return change
-        trashed = move_to_trash(kb.knowledge_dir, relative)
-        self.drop_index(guild_id)
-        return ArticleChange(relative, BuildReport(0, 0, 0, 0, (), 0.0, removed=(relative,)), trashed=trashed)
+        else:
+            trashed = move_to_trash(kb.knowledge_dir, relative)
+            self.drop_index(guild_id)
+            report = BuildReport(0, 0, 0, 0, (), 0.0, removed=(relative,))
+            change = ArticleChange(relative, report, trashed=trashed)
+        if change.trashed is not None:
+            change.trashed.unlink(missing_ok=True)
+        return replace(change, trashed=None)
 
     def reindex(self, guild_id: int) -> BuildReport:
         """Rebuild the server's collection from its knowledge folder (edited by hand, say); NoCollection

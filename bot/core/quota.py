@@ -2,8 +2,8 @@
 that one server's moderators can't fill the disk the bot shares with every other server.
 
 Counted on disk, never from the index: articles are the article files the indexer would read (hidden
-names and folders left out), bytes are every regular file in the folder, the trash included (removed
-articles are still on the disk). Nothing is followed: links count as nothing, like knowledge_files
+names and folders left out), bytes are every regular file in the folder, the trash included (a
+server's removed article goes once its reindex succeeds, but anything left there is still on the disk). Nothing is followed: links count as nothing, like knowledge_files
 reads them. The base collection (the operator's) has no quota; neither has the command line.
 """
 

@@ -106,7 +106,7 @@ def test_kb_add_and_remove_change_a_servers_collection_and_not_the_base(home):
 
     removed = run("kb", "remove", "wombat.md", "--collection", str(OTHER))
     assert removed.exit_code == 0, removed.output
-    assert removed.output.startswith("moved wombat.md to .trash/")
+    assert removed.output.startswith("deleted wombat.md; ")
     assert not (collection(home, OTHER) / "index" / "CURRENT").exists()  # its last article
     assert sorted(p.name for p in (home / "knowledge").iterdir()) == base_files
 

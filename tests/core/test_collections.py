@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.collections import Collections, Scope
+from bot.core.quota import folder_usage
 from bot.core.service import KnowledgeBase
 from bot.errors import NoCollection, UnknownArticle
 from tests.fakes import HashingEmbedder
@@ -112,6 +113,31 @@ def test_removing_the_last_article_removes_the_collection(collections):
         collections.reindex(GUILD_A)  # nothing left to index
     with pytest.raises(NoCollection):
         collections.reindex(GUILD_B)  # never had a collection
+
+
+def test_a_server_article_is_deleted_once_reindexed_so_the_trash_never_fills_its_quota(collections):
+    trash = collections.knowledge_dir(GUILD_A) / ".trash"
+    collections.add(GUILD_A, "wombat.md", WOMBAT, limit=100_000, replace=False)
+    collections.add(GUILD_A, "platypus.md", PLATYPUS, limit=100_000, replace=False)
+    for name in ("platypus.md", "wombat.md"):  # one reindexed away, then the last one (index dropped)
+        change = collections.remove(GUILD_A, name)
+        assert change.trashed is None and not (collections.knowledge_dir(GUILD_A) / name).exists()
+        assert not trash.exists() or list(trash.iterdir()) == []
+    assert folder_usage(collections.knowledge_dir(GUILD_A)).bytes == 0
+
+
+def test_a_server_article_comes_back_when_its_reindex_fails(collections, monkeypatch):
+    collections.add(GUILD_A, "wombat.md", WOMBAT, limit=100_000, replace=False)
+    collections.add(GUILD_A, "platypus.md", PLATYPUS, limit=100_000, replace=False)
+    kb = collections.loaded(GUILD_A)
+
+    def broken_reindex(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(kb, "reindex", broken_reindex)
+    with pytest.raises(OSError):
+        collections.remove(GUILD_A, "platypus.md")
+    assert (collections.knowledge_dir(GUILD_A) / "platypus.md").read_bytes() == PLATYPUS
 
 
 def test_collections_load_lazily_and_the_least_recently_used_is_evicted(collections, tmp_path):

@@ -198,14 +198,14 @@ class Moderation(
     async def report_removal(
         self, interaction: discord.Interaction, change: articles.ArticleChange, article: str, args: dict
     ) -> None:
-        trashed = change.trashed.name if change.trashed else "?"
         summary = render.reindex_summary(change.report, "Removed and reindexed")
-        await self.bot.audit(interaction, "kb remove", {**args, "trash": trashed}, summary)
-        await interaction.followup.send(
-            f"Moved `{article}` to `{articles.TRASH_DIR}/{trashed}`.\n{summary}",
-            ephemeral=True,
-            allowed_mentions=NONE,
-        )
+        if change.trashed is None:  # a server's collection: deleted once reindexed (Collections.remove)
+            await self.bot.audit(interaction, "kb remove", args, summary)
+            done = f"Deleted `{article}` from this server's collection."
+        else:
+            await self.bot.audit(interaction, "kb remove", {**args, "trash": change.trashed.name}, summary)
+            done = f"Moved `{article}` to `{articles.TRASH_DIR}/{change.trashed.name}`."
+        await interaction.followup.send(f"{done}\n{summary}", ephemeral=True, allowed_mentions=NONE)
 
     async def hide_base_article(
         self, interaction: discord.Interaction, target: int, article: str, args: dict
