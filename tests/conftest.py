@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes import HashingEmbedder
+from tests.sources.site import Site, serve
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 REPO = Path(__file__).resolve().parent.parent
@@ -57,3 +58,12 @@ def shipped_index(tmp_path_factory, real_embedder) -> Path:
     index_dir = tmp_path_factory.mktemp("shipped-index")
     build_index(KNOWLEDGE, index_dir, real_embedder)
     return index_dir
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    """The tests' documentation site, served on 127.0.0.1 (tests/sources/site.py); `site.base` is its URL."""
+    docs = Site()
+    with serve(docs) as base:
+        docs.base = base  # type: ignore[attr-defined]
+        yield docs

@@ -4,39 +4,24 @@ CLI's runner: real files, real FAISS and SQLite, the fake model (replaced at the
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from bot import wiring
 from bot.cli import cli
 from bot.storage import Storage
+from tests.cli.homes import WOMBAT, prepare_home
 from tests.fakes import HashingEmbedder
 
 GUILD = 4242
-WOMBAT = (
-    b"---\ntitle: Wombat\n---\n\n## Digging with Wombat\n\nWombat digs burrows with the shovel optimiser.\n"
-)
 ASK_WOMBAT = "Which optimiser does Wombat dig burrows with?"
 
 
 @pytest.fixture
 def home(tmp_path, monkeypatch) -> Path:
     """A base of two articles, the bot's database and collections folder, all in tmp_path."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(wiring, "open_embedder", lambda settings: HashingEmbedder())
-    knowledge = tmp_path / "knowledge"
-    knowledge.mkdir()
-    for name in ("jax.md", "keras.md"):
-        shutil.copy(Path(__file__).parents[2] / "knowledge" / name, knowledge / name)
-    for name, value in {
-        "QABOT_KNOWLEDGE_DIR": knowledge,
-        "QABOT_INDEX_DIR": tmp_path / "index",
-        "QABOT_DATABASE_PATH": tmp_path / "data" / "qabot.sqlite3",
-    }.items():
-        monkeypatch.setenv(name, str(value))
+    prepare_home(tmp_path, monkeypatch, HashingEmbedder())
     server_knowledge = tmp_path / "data" / "collections" / str(GUILD) / "knowledge"
     server_knowledge.mkdir(parents=True)
     (server_knowledge / "wombat.md").write_bytes(WOMBAT)

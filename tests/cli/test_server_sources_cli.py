@@ -5,50 +5,32 @@ model (loaded once for the session and handed to the wiring)."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from bot import wiring
 from bot.cli import cli
 from bot.cli.app import EXIT_SKIPPED
-from tests.sources.site import Site, serve
+from tests.cli.homes import WOMBAT, prepare_home
 
 GUILD, OTHER = 4242, 5555
 ASK_GPU = "How do I get GPU support in Quokka?"
-WOMBAT = (
-    b"---\ntitle: Wombat\n---\n\n## Digging with Wombat\n\nWombat digs burrows with the shovel optimiser.\n"
-)
-
-
-@pytest.fixture
-def site():
-    docs = Site()
-    with serve(docs) as base:
-        docs.base = base
-        yield docs
 
 
 @pytest.fixture
 def home(tmp_path, monkeypatch, real_embedder) -> Path:
     """A base of two articles, the bot's data folder, and sources allowed on 127.0.0.1."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(wiring, "open_embedder", lambda settings: real_embedder)
-    knowledge = tmp_path / "knowledge"
-    knowledge.mkdir()
-    for name in ("jax.md", "keras.md"):
-        shutil.copy(Path(__file__).parents[2] / "knowledge" / name, knowledge / name)
-    for name, value in {
-        "QABOT_KNOWLEDGE_DIR": knowledge,
-        "QABOT_INDEX_DIR": tmp_path / "index",
-        "QABOT_DATABASE_PATH": tmp_path / "data" / "qabot.sqlite3",
-        "QABOT_SOURCES_DIR": tmp_path / "data" / "sources",
-        "QABOT_SOURCES_ALLOW_PRIVATE": "true",
-        "QABOT_SOURCES_REQUEST_INTERVAL": "0",
-    }.items():
-        monkeypatch.setenv(name, str(value))
+    prepare_home(
+        tmp_path,
+        monkeypatch,
+        real_embedder,
+        {
+            "QABOT_SOURCES_DIR": tmp_path / "data" / "sources",
+            "QABOT_SOURCES_ALLOW_PRIVATE": "true",
+            "QABOT_SOURCES_REQUEST_INTERVAL": "0",
+        },
+    )
     (tmp_path / "wombat.md").write_bytes(WOMBAT)
     return tmp_path
 

@@ -16,7 +16,7 @@ from bot.settings import CoreSettings
 from tests.e2e.conftest import THRESHOLD
 from tests.e2e.helpers import message_of
 from tests.e2e.test_servers import base_snapshot, run, servers, sources_of  # noqa: F401 (a fixture)
-from tests.e2e.test_sources import site, sources  # noqa: F401 (fixtures)
+from tests.e2e.test_sources import sources  # noqa: F401 (a fixture)
 from tests.emulator import connected_client
 
 pytestmark = pytest.mark.e2e

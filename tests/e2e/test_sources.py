@@ -15,17 +15,8 @@ from tests.e2e.conftest import THRESHOLD
 from tests.e2e.helpers import message_of, slash
 from tests.emulator import connected_client
 from tests.sources.conftest import TEST_POLICY
-from tests.sources.site import Site, serve
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def site():
-    docs = Site()
-    with serve(docs) as base:
-        docs.base = base
-        yield docs
 
 
 @pytest.fixture

@@ -8,20 +8,11 @@ import pytest
 from bot.sources.policy import FetchPolicy
 from bot.sources.service import SourceService
 from tests.conftest import hard_time_limit
-from tests.sources.site import Site, serve
 
 time_limit = hard_time_limit(120)
 # The tests' server is on 127.0.0.1, so private addresses are allowed (QABOT_SOURCES_ALLOW_PRIVATE);
 # no pause between requests keeps them fast.
 TEST_POLICY = FetchPolicy(allow_private=True, request_interval=0.0, timeout=5.0, concurrency=2)
-
-
-@pytest.fixture
-def site():
-    docs = Site()
-    with serve(docs) as base:
-        docs.base = base  # type: ignore[attr-defined]
-        yield docs
 
 
 @pytest.fixture
