@@ -274,3 +274,29 @@ async def test_an_upload_past_a_servers_quota_is_refused_and_leaves_both_servers
         assert "Saved as `wombat.md`" in in_b.content
         listed = await run(emu, s.a, s.a_general, s.mod_a, "kb", {}, "list")
         assert listed.callback_data["content"] == "Quota: 1 of 1 articles, 0.0 of 1 MB."
+
+
+async def test_kb_list_pages_through_the_servers_own_collection(emu, servers, start_servers_bot, kb):
+    s = servers
+    async with start_servers_bot() as bot:
+        folder = bot.collections.knowledge_dir(s.a.id)
+        folder.mkdir(parents=True)
+        for number in range(11):  # one more than a page
+            (folder / f"animal-{number:02}.md").write_text(
+                f"---\ntitle: Imaginary animal {number:02}\n---\n\n## About it\n\nAnimal {number} digs.\n"
+            )
+        await asyncio.to_thread(bot.collections.reindex, s.a.id)
+
+        listed = await run(emu, s.a, s.a_general, s.mod_a, "kb", {}, "list")
+        message = message_of(emu, listed)
+        embed = message["embeds"][0]
+        assert embed["title"] == "This server's collection: 11 articles"
+        assert embed["footer"]["text"] == "Page 1 of 2"
+        next_id = message["components"][0]["components"][1]["custom_id"]
+        assert next_id.endswith(":server")
+        turned = await (await emu.dispatch_component(message["id"], next_id, s.mod_a)).wait(60)
+        page_two = turned.answer["embeds"][0]
+        assert page_two["footer"]["text"] == "Page 2 of 2"
+        assert "Imaginary animal 10" in str(page_two) and not any(
+            article.title in str(page_two) for article in kb.articles()
+        )  # the server's last article, none of the base's
