@@ -12,8 +12,6 @@ remote is a host whose URL layout is known.
 from __future__ import annotations
 
 import fnmatch
-import os
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -24,6 +22,7 @@ from bot.core.knowledge_files import SUPPORTED_SUFFIXES
 from bot.core.quota import Allowance
 from bot.errors import InvalidArticle, QuotaExceeded, SourceRefused, SyncFailed
 from bot.sources.addresses import resolve
+from bot.sources.gitprocess import Git
 from bot.sources.pages import article_name, article_text, unique_name
 from bot.sources.policy import FetchPolicy
 from bot.sources.registry import Source
@@ -48,46 +47,6 @@ class TreeFile:
     size: int
 
 
-class Git:
-    """`git` run on one bare clone with a fixed, safe environment."""
-
-    def __init__(self, clone: Path, local: bool, timeout: float, options: tuple[str, ...] = ()) -> None:
-        self.clone = clone
-        self.timeout = timeout
-        self.options = options  # extra `-c` settings, e.g. the pinned address
-        self.env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": str(clone.parent),  # no user config
-            "GIT_CONFIG_NOSYSTEM": "1",
-            "GIT_TERMINAL_PROMPT": "0",
-            "GIT_ALLOW_PROTOCOL": "file" if local else "http:https",
-            "LC_ALL": "C",
-        }
-
-    def run(self, *args: str, name: str) -> bytes:
-        command = [
-            "git",
-            "-c",
-            "http.followRedirects=false",
-            "-c",
-            "core.hooksPath=/dev/null",
-            *self.options,
-            *args,
-        ]
-        try:
-            done = subprocess.run(
-                command, cwd=self.clone, env=self.env, capture_output=True, timeout=self.timeout, check=False
-            )
-        except subprocess.TimeoutExpired:
-            raise SyncFailed(name, f"git {args[0]} took longer than {self.timeout:.0f} s") from None
-        except FileNotFoundError:
-            raise SyncFailed(name, "git is not installed") from None
-        if done.returncode != 0:
-            message = " ".join(done.stderr.decode("utf-8", "replace").split())[:300]
-            raise SyncFailed(name, f"git {args[0]} failed: {message or done.returncode}")
-        return done.stdout
-
-
 def fetch_commit(source: Source, clone: Path, policy: FetchPolicy) -> tuple[Git, str]:
     """Fetch the branch's latest commit into the bare clone (made on first use); returns its id."""
     pinned: tuple[str, ...] = ()
@@ -103,7 +62,17 @@ def fetch_commit(source: Source, clone: Path, policy: FetchPolicy) -> tuple[Git,
     if not (clone / "HEAD").exists():
         git.run("init", "--bare", "--quiet", ".", name=source.name)
     ref = source.branch or "HEAD"
-    git.run("fetch", "--depth", "1", "--no-tags", "--quiet", "--", source.location, ref, name=source.name)
+    git.fetch(
+        "--depth",
+        "1",
+        "--no-tags",
+        "--quiet",
+        "--",
+        source.location,
+        ref,
+        name=source.name,
+        max_bytes=policy.max_repo_bytes,
+    )
     commit = git.run("rev-parse", "FETCH_HEAD^{commit}", name=source.name).decode().strip()
     return git, commit
 
