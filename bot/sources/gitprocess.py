@@ -1,7 +1,8 @@
-"""`git` run on one bare clone: a fixed, safe environment, and a bound on what a fetch may write.
+"""`git` run on one bare clone: a fixed, safe environment, and bounds on what a run may write or list.
 
-A repository is untrusted input: one commit may hold gigabytes. So a fetch is watched while it runs and
-stopped (and what it wrote removed) past a byte cap.
+A repository is untrusted input: one commit may hold gigabytes, or a tree of millions of files. So a
+fetch is watched while it runs and stopped (and what it wrote removed) past a byte cap, and a listing is
+read as git writes it, so its reader can stop at a bound instead of holding all of it in memory.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ import os
 import signal
 import subprocess
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -21,6 +23,9 @@ from bot.errors import SyncFailed
 MB = 1024 * 1024
 # How often a running fetch's writes are measured: the cap can be passed by what arrives in that time.
 POLL_SECONDS = 0.2
+CHUNK_BYTES = 64 * 1024  # a listing is read this much at a time
+# No path git lists is this long (Linux allows 4,096 bytes); a longer record is a hostile tree.
+MAX_RECORD_BYTES = 16 * 1024
 
 
 class Git:
@@ -86,6 +91,30 @@ class Git:
                 raise SyncFailed(name, stopped)
             errors.seek(0)
             _check(process.returncode, errors.read(), "fetch", name)
+
+    def records(self, *args: str, name: str) -> Generator[bytes, None, None]:
+        """git's NUL-terminated records (`-z`), read as git writes them; closing the iterator stops git."""
+        with tempfile.TemporaryFile() as errors:
+            process = self._start(args, subprocess.PIPE, errors, name)
+            expired = threading.Event()
+
+            def expire() -> None:
+                expired.set()
+                _stop(process)
+
+            timer = threading.Timer(self.timeout, expire)
+            timer.start()
+            try:
+                yield from _split_records(process.stdout, name)
+            finally:
+                timer.cancel()
+                _stop(process)
+                assert process.stdout is not None
+                process.stdout.close()
+            if expired.is_set():
+                raise SyncFailed(name, f"git {args[0]} took longer than {self.timeout:.0f} s")
+            errors.seek(0)
+            _check(process.returncode, errors.read(), args[0], name)
 
     def _start(
         self, args: tuple[str, ...], stdout: int, errors: IO[bytes], name: str
@@ -168,6 +197,16 @@ def _files(folder: Path) -> Iterator[Path]:
     for root, _, names in os.walk(folder):
         for file_name in names:
             yield Path(root, file_name)
+
+
+def _split_records(stream: IO[bytes] | None, name: str) -> Iterator[bytes]:
+    assert stream is not None
+    pending = b""
+    while chunk := stream.read(CHUNK_BYTES):
+        *records, pending = (pending + chunk).split(b"\0")
+        yield from records
+        if len(pending) > MAX_RECORD_BYTES:
+            raise SyncFailed(name, f"the repository lists a path longer than {MAX_RECORD_BYTES:,} bytes")
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

@@ -1,4 +1,4 @@
-"""A hostile repository: a commit too big to fetch. Real git, real repositories."""
+"""A hostile repository: a commit too big to fetch, a tree too long to list. Real git, real repositories."""
 
 from __future__ import annotations
 
@@ -85,3 +85,25 @@ def test_a_fetch_over_the_byte_cap_is_stopped_while_it_downloads(tmp_path, repos
     assert any("git-upload-pack" in path for path in hangups)  # git hung up before the pack's end
     assert leftovers(tmp_path / "data" / "sources" / "wombat" / "repo.git") == []
     assert not any((service.knowledge_dir / "sources").rglob("*.md"))
+
+
+def test_a_long_file_list_is_read_only_to_its_bound(tmp_path, repository):
+    for number in range(150):
+        (repository / "docs" / f"page{number:03}.md").write_text(f"# Page {number}\n\nText {number}.\n")
+    git(repository, "add", "-A")
+    git(repository, "commit", "--quiet", "-m", "many files")
+    service = capped_service(tmp_path, dataclasses.replace(TEST_POLICY, max_tree_entries=100))
+    service.add("wombat", str(repository), folder="docs", local_allowed=True)
+    report = service.sync()[0]
+    assert report.error is None and len(report.written) == 100
+    assert report.notes == (
+        "stopped reading the repository's file list at 100 entries; the rest were not considered",
+    )
+
+
+def test_files_past_max_pages_are_not_read(tmp_path, repository):
+    service = capped_service(tmp_path, dataclasses.replace(TEST_POLICY, max_pages=2))
+    service.add("wombat", str(repository), folder="docs", local_allowed=True)
+    report = service.sync()[0]
+    assert len(report.written) == 2
+    assert report.notes == ("stopped at 2 files (QABOT_SOURCES_MAX_PAGES); the rest were not read",)
