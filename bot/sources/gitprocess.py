@@ -18,9 +18,9 @@ from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import IO
 
+from bot.core.quota import MB
 from bot.errors import SyncFailed
 
-MB = 1024 * 1024
 # How often a running fetch's writes are measured: the cap can be passed by what arrives in that time.
 POLL_SECONDS = 0.2
 CHUNK_BYTES = 64 * 1024  # a listing is read this much at a time

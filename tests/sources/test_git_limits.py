@@ -7,7 +7,8 @@ import os
 import time
 from pathlib import Path
 
-from bot.sources.gitprocess import MB, objects_bytes
+from bot.core.quota import MB
+from bot.sources.gitprocess import objects_bytes
 from bot.sources.service import SourceService
 from tests.sources.conftest import TEST_POLICY, git
 
