@@ -162,6 +162,8 @@ class SourcesSettings(BaseSettings):
     sources_max_pages: int = Field(default=500, ge=1)
     # A response longer than this is cut off and its page skipped; PDFs are the big ones.
     sources_max_page_bytes: int = Field(default=5_000_000, ge=1024)
+    # What one git fetch may download into a repository's clone: a hostile commit could fill the disk.
+    sources_max_repo_mb: int = Field(default=200, ge=1)
     # Seconds between two requests to a site, and requests in flight at once: a docs site is someone
     # else's server.
     sources_request_interval: float = Field(default=0.5, ge=0)

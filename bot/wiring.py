@@ -130,6 +130,7 @@ def fetch_policy(settings: SourcesSettings) -> FetchPolicy:
         allow_private=settings.sources_allow_private,
         max_pages=settings.sources_max_pages,
         max_page_bytes=settings.sources_max_page_bytes,
+        max_repo_bytes=settings.sources_max_repo_mb * MB,
         request_interval=settings.sources_request_interval,
         concurrency=settings.sources_concurrency,
         timeout=settings.sources_timeout_seconds,

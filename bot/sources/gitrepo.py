@@ -12,9 +12,8 @@ remote is a host whose URL layout is known.
 from __future__ import annotations
 
 import fnmatch
-import os
-import subprocess
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import quote, urlsplit
@@ -24,6 +23,7 @@ from bot.core.knowledge_files import SUPPORTED_SUFFIXES
 from bot.core.quota import Allowance
 from bot.errors import InvalidArticle, QuotaExceeded, SourceRefused, SyncFailed
 from bot.sources.addresses import resolve
+from bot.sources.gitprocess import Git
 from bot.sources.pages import article_name, article_text, unique_name
 from bot.sources.policy import FetchPolicy
 from bot.sources.registry import Source
@@ -48,46 +48,6 @@ class TreeFile:
     size: int
 
 
-class Git:
-    """`git` run on one bare clone with a fixed, safe environment."""
-
-    def __init__(self, clone: Path, local: bool, timeout: float, options: tuple[str, ...] = ()) -> None:
-        self.clone = clone
-        self.timeout = timeout
-        self.options = options  # extra `-c` settings, e.g. the pinned address
-        self.env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": str(clone.parent),  # no user config
-            "GIT_CONFIG_NOSYSTEM": "1",
-            "GIT_TERMINAL_PROMPT": "0",
-            "GIT_ALLOW_PROTOCOL": "file" if local else "http:https",
-            "LC_ALL": "C",
-        }
-
-    def run(self, *args: str, name: str) -> bytes:
-        command = [
-            "git",
-            "-c",
-            "http.followRedirects=false",
-            "-c",
-            "core.hooksPath=/dev/null",
-            *self.options,
-            *args,
-        ]
-        try:
-            done = subprocess.run(
-                command, cwd=self.clone, env=self.env, capture_output=True, timeout=self.timeout, check=False
-            )
-        except subprocess.TimeoutExpired:
-            raise SyncFailed(name, f"git {args[0]} took longer than {self.timeout:.0f} s") from None
-        except FileNotFoundError:
-            raise SyncFailed(name, "git is not installed") from None
-        if done.returncode != 0:
-            message = " ".join(done.stderr.decode("utf-8", "replace").split())[:300]
-            raise SyncFailed(name, f"git {args[0]} failed: {message or done.returncode}")
-        return done.stdout
-
-
 def fetch_commit(source: Source, clone: Path, policy: FetchPolicy) -> tuple[Git, str]:
     """Fetch the branch's latest commit into the bare clone (made on first use); returns its id."""
     pinned: tuple[str, ...] = ()
@@ -103,27 +63,56 @@ def fetch_commit(source: Source, clone: Path, policy: FetchPolicy) -> tuple[Git,
     if not (clone / "HEAD").exists():
         git.run("init", "--bare", "--quiet", ".", name=source.name)
     ref = source.branch or "HEAD"
-    git.run("fetch", "--depth", "1", "--no-tags", "--quiet", "--", source.location, ref, name=source.name)
+    git.fetch(
+        "--depth",
+        "1",
+        "--no-tags",
+        "--quiet",
+        "--",
+        source.location,
+        ref,
+        name=source.name,
+        max_bytes=policy.max_repo_bytes,
+    )
     commit = git.run("rev-parse", "FETCH_HEAD^{commit}", name=source.name).decode().strip()
     return git, commit
 
 
-def tree_files(git: Git, commit: str, source: Source) -> list[TreeFile]:
-    """The repository's article files below the source's folder that its globs keep, largest last."""
+def tree_files(
+    git: Git, commit: str, source: Source, policy: FetchPolicy
+) -> tuple[list[TreeFile], list[str]]:
+    """The repository's article files below the source's folder that its globs keep, in the tree's order,
+    at most `policy.max_pages` of them; and notes on what was left unread. The listing is read as git
+    writes it and only `policy.max_tree_entries` entries far, so a tree of millions costs no more."""
     folder = source.folder.strip("/")
-    args = ["ls-tree", "-r", "-l", "-z", "--full-tree", commit]
-    listing = git.run(*args, *(["--", folder] if folder else []), name=source.name)
-    files = []
-    for entry in listing.split(b"\0"):
-        if not entry:
-            continue
-        meta, _, raw_path = entry.partition(b"\t")
-        mode, kind, blob, size = meta.decode().split()
-        path = raw_path.decode("utf-8", "replace")
-        if kind != "blob" or mode not in REGULAR_FILE_MODES or not _wanted(path, folder, source):
-            continue
-        files.append(TreeFile(path, blob, int(size) if size.isdigit() else 0))
-    return files
+    args = ["ls-tree", "-r", "-l", "-z", "--full-tree", commit, *(["--", folder] if folder else [])]
+    files: list[TreeFile] = []
+    with closing(git.records(*args, name=source.name)) as entries:
+        for seen, entry in enumerate(entries, 1):
+            if seen > policy.max_tree_entries:
+                return files, [
+                    f"stopped reading the repository's file list at {policy.max_tree_entries:,} entries; "
+                    "the rest were not considered"
+                ]
+            file = _tree_file(entry, folder, source)
+            if file is None:
+                continue
+            if len(files) == policy.max_pages:
+                return files, [
+                    f"stopped at {policy.max_pages} files (QABOT_SOURCES_MAX_PAGES); the rest were not read"
+                ]
+            files.append(file)
+    return files, []
+
+
+def _tree_file(entry: bytes, folder: str, source: Source) -> TreeFile | None:
+    """The listed entry, if it is a regular file the source wants."""
+    meta, _, raw_path = entry.partition(b"\t")
+    mode, kind, blob, size = meta.decode().split()
+    path = raw_path.decode("utf-8", "replace")
+    if kind != "blob" or mode not in REGULAR_FILE_MODES or not _wanted(path, folder, source):
+        return None
+    return TreeFile(path, blob, int(size) if size.isdigit() else 0)
 
 
 def _wanted(path: str, folder: str, source: Source) -> bool:
@@ -157,11 +146,7 @@ def sync_repository(
     """Read the changed files of the branch's latest commit into articles; returns each file's outcome.
     With an `allowance`, files that would pass the collection's quota are not written."""
     git, commit = fetch_commit(source, clone, policy)
-    files = tree_files(git, commit, source)
-    notes = []
-    if len(files) > policy.max_pages:
-        notes.append(f"stopped at {policy.max_pages} files (QABOT_SOURCES_MAX_PAGES); the rest were not read")
-        files = files[: policy.max_pages]
+    files, notes = tree_files(git, commit, source, policy)
     taken = state.taken_files()
     outcomes = []
     for done, file in enumerate(files, 1):

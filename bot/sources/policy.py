@@ -12,6 +12,9 @@ class FetchPolicy:
     allow_private: bool = False  # loopback and private ranges (never link-local, multicast or reserved)
     max_pages: int = 500
     max_page_bytes: int = 5_000_000
+    max_repo_bytes: int = 200 * 1024 * 1024  # what one git fetch may write into its clone; past it, stopped
+    # A repository's file list (files, links, submodules) is read this far; the rest is not considered.
+    max_tree_entries: int = 100_000
     request_interval: float = 0.5  # seconds between two requests to a site
     concurrency: int = 2
     timeout: float = 20.0  # per connection attempt and per read

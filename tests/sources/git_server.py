@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,8 +14,10 @@ from pathlib import Path
 
 
 @contextmanager
-def serve_git(root: Path) -> Iterator[str]:
-    """Serve the repositories under `root`; yields the base URL (`<base>/<name>/.git`)."""
+def serve_git(root: Path, pace: float = 0.0, hangups: list[str] | None = None) -> Iterator[str]:
+    """Serve the repositories under `root`; yields the base URL (`<base>/<name>/.git`). With a `pace`,
+    each 64 KiB of a response waits that many seconds, like a slow link, and a client hanging up before
+    the end is noted in `hangups`."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (the names http.server calls)
@@ -54,7 +57,20 @@ def serve_git(root: Path) -> Iterator[str]:
                     self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(body)
+            self.send_body(body)
+
+        def send_body(self, body: bytes) -> None:
+            if not pace:
+                self.wfile.write(body)
+                return
+            try:
+                for start in range(0, len(body), 65536):
+                    self.wfile.write(body[start : start + 65536])
+                    self.wfile.flush()
+                    time.sleep(pace)
+            except (BrokenPipeError, ConnectionResetError):
+                if hangups is not None:
+                    hangups.append(self.path)
 
         def log_message(self, *args: object) -> None:
             pass
