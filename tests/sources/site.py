@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import ssl
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.sources.local_server import running
 
 # Words that appear only in the chrome: none of them may ever reach a passage.
 CHROME_WORDS = ("Zebranav", "Sidebarium", "Footerly", "Cookiemonst")
@@ -151,14 +152,6 @@ def serve(site: Site, tls: ssl.SSLContext | None = None) -> Iterator[str]:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    if tls is not None:
-        server.socket = tls.wrap_socket(server.socket, server_side=True)
-    site.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with running(Handler, tls) as server:
+        site.port = server.server_address[1]
         yield f"{'https' if tls else 'http'}://127.0.0.1:{site.port}"
-    finally:
-        server.shutdown()
-        server.server_close()
