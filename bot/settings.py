@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, FilePath, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as PydanticSettingsError
 
@@ -159,6 +159,9 @@ class SourcesSettings(BaseSettings):
     # Loopback and private addresses are refused so that a moderator can't make the bot read internal
     # services; turn this on only for a docs server on your own network (the tests' server is on 127.0.0.1).
     sources_allow_private: bool = False
+    # A PEM file of the certificate authorities trusted for https sources (web sites and git), instead of
+    # certifi's public ones: for documentation served inside a company behind its own authority.
+    sources_ca_bundle: FilePath | None = None
     sources_max_pages: int = Field(default=500, ge=1)
     # A response longer than this is cut off and its page skipped; PDFs are the big ones.
     sources_max_page_bytes: int = Field(default=5_000_000, ge=1024)

@@ -128,6 +128,7 @@ def open_collections(settings: CoreSettings, base: KnowledgeBase, database_path:
 def fetch_policy(settings: SourcesSettings) -> FetchPolicy:
     return FetchPolicy(
         allow_private=settings.sources_allow_private,
+        ca_bundle=str(settings.sources_ca_bundle) if settings.sources_ca_bundle else None,
         max_pages=settings.sources_max_pages,
         max_page_bytes=settings.sources_max_page_bytes,
         max_repo_bytes=settings.sources_max_repo_mb * MB,

@@ -58,6 +58,8 @@ def fetch_commit(source: Source, clone: Path, policy: FetchPolicy) -> tuple[Git,
         # git resolves the name again itself; curl's resolve list makes it use the address checked here.
         address = f"[{target.address}]" if ":" in target.address else target.address
         pinned = ("-c", f"http.curloptResolve={target.host}:{target.port}:{address}")
+        if policy.ca_bundle:
+            pinned += ("-c", f"http.sslCAInfo={policy.ca_bundle}")
     clone.mkdir(parents=True, exist_ok=True)
     git = Git(clone, source.is_local, max(policy.timeout, 60.0) * 5, pinned)
     if not (clone / "HEAD").exists():

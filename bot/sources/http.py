@@ -205,7 +205,7 @@ class Fetcher:
                         server_hostname=target.host,
                         assert_hostname=target.host,
                         cert_reqs="CERT_REQUIRED",
-                        ca_certs=certifi.where(),
+                        ca_certs=self.policy.ca_bundle or certifi.where(),
                     )
                 else:
                     pool = urllib3.HTTPConnectionPool(

@@ -10,6 +10,8 @@ USER_AGENT = "qabot-sources/1.0 (a Discord Q&A bot indexing documentation; robot
 @dataclass(frozen=True)
 class FetchPolicy:
     allow_private: bool = False  # loopback and private ranges (never link-local, multicast or reserved)
+    # A PEM file of the authorities trusted for https, instead of certifi's public ones; None: certifi's.
+    ca_bundle: str | None = None
     max_pages: int = 500
     max_page_bytes: int = 5_000_000
     max_repo_bytes: int = 200 * 1024 * 1024  # what one git fetch may write into its clone; past it, stopped

@@ -4,6 +4,7 @@ smart protocol, as hosting sites speak it), so a sync fetches from a URL the way
 from __future__ import annotations
 
 import os
+import ssl
 import subprocess
 import time
 from collections.abc import Iterator
@@ -15,8 +16,14 @@ from tests.sources.local_server import running
 
 
 @contextmanager
-def serve_git(root: Path, pace: float = 0.0, hangups: list[str] | None = None) -> Iterator[str]:
-    """Serve the repositories under `root`; yields the base URL (`<base>/<name>/.git`). With a `pace`,
+def serve_git(
+    root: Path,
+    pace: float = 0.0,
+    hangups: list[str] | None = None,
+    tls: ssl.SSLContext | None = None,
+) -> Iterator[str]:
+    """Serve the repositories under `root` (over TLS with `tls`); yields the base URL
+    (`<base>/<name>/.git`). With a `pace`,
     each 64 KiB of a response waits that many seconds, like a slow link, and a client hanging up before
     the end is noted in `hangups`."""
 
@@ -76,5 +83,5 @@ def serve_git(root: Path, pace: float = 0.0, hangups: list[str] | None = None) -
         def log_message(self, *args: object) -> None:
             pass
 
-    with running(Handler) as server:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+    with running(Handler, tls) as server:
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}"

@@ -150,49 +150,6 @@ def test_a_damaged_source_list_is_one_clear_error(service):
         service.all_sources()
 
 
-def test_https_certificates_are_verified_for_the_host_name(tmp_path):
-    """A server whose certificate no trusted authority signed is refused: the connection goes to the
-    checked address, but the certificate is still checked against the URL's host."""
-    import shutil
-    import ssl
-    import subprocess
-
-    from tests.sources.site import Site, serve
-
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is needed to make a certificate")
-    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    site = Site()
-    with serve(site, tls=context) as base:
-        assert base.startswith("https://")
-        with pytest.raises(FetchFailed, match="CERTIFICATE_VERIFY_FAILED"):
-            Fetcher(TEST_POLICY).get(f"{base}/docs/install.html", ("text/html",))
-
-
 def test_two_syncs_at_once_are_refused_in_one_line(site, service):
     from bot.core.files import file_lock
     from bot.errors import SyncBusy
