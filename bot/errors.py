@@ -166,6 +166,15 @@ class SettingsError(ConfigError):
         super().__init__(f"setting {name} is invalid: {reason}{shown}; fix it in the environment or .env")
 
 
+class SettingsFileUnreadable(ConfigError):
+    """The settings file (.env) exists but can't be read; its text is never shown (it holds the token)."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"can't read the settings file {path} ({reason}); fix it or remove it")
+
+
 class ShardConfigError(ConfigError):
     """QABOT_SHARD_IDS / QABOT_SHARD_COUNT name shards this process can't run."""
 

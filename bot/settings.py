@@ -13,7 +13,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as PydanticSettingsError
 
-from bot.errors import SettingsError
+from bot.errors import SettingsError, SettingsFileUnreadable
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 SettingsT = TypeVar("SettingsT", bound=BaseSettings)
@@ -39,6 +39,18 @@ def load_settings(settings_class: type[SettingsT], **values: object) -> Settings
         raise _settings_error(settings_class, error) from None
     except PydanticSettingsError as error:
         raise SettingsError("settings", str(error)) from None
+    except UnicodeDecodeError as error:  # only .env is decoded here; the environment is already text
+        line = error.object[: error.start].count(b"\n") + 1
+        raise SettingsFileUnreadable(
+            _env_file(settings_class, values), f"line {line} is not valid UTF-8"
+        ) from None
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise SettingsFileUnreadable(_env_file(settings_class, values), reason) from None
+
+
+def _env_file(settings_class: type[BaseSettings], values: dict[str, object]) -> Path:
+    return Path(str(values.get("_env_file", settings_class.model_config.get("env_file"))))
 
 
 def env_name(settings_class: type[BaseSettings], field_name: str) -> str:

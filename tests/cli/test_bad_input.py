@@ -152,3 +152,33 @@ def test_a_full_disk_during_qabot_index_is_one_line_and_the_old_index_still_answ
         capsys, "ask", "What is JAX?", "--index", str(index_copy), "--knowledge", str(knowledge)
     )
     assert code == 0 and "JAX" in output
+
+
+def test_a_dotenv_that_is_not_utf8_is_one_line_naming_the_file_and_line_never_its_text(
+    capsys, monkeypatch, tmp_path
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_bytes(b"QABOT_TOP_K=3\nDISCORD_TOKEN=tok\xffsecret\n")
+    code, output = run_main(capsys, "ask", "What is JAX?", "--index", str(tmp_path / "i"))
+    assert code == EXIT_ERROR
+    assert_one_line(output, "can't read the settings file .env", "line 2 is not valid UTF-8")
+    assert "secret" not in output and "tok" not in output
+
+
+def test_an_unreadable_dotenv_is_one_line_naming_the_file(capsys, monkeypatch, tmp_path):
+    import builtins
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("QABOT_TOP_K=3\n")
+    real_open = builtins.open
+
+    # Root reads any file whatever its mode, so the refusal is injected at the call that opens it.
+    def refusing_open(file, *args, **kwargs):
+        if str(file).endswith(".env"):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", refusing_open)
+    code, output = run_main(capsys, "run", "--index", str(tmp_path / "i"))
+    assert code == EXIT_ERROR
+    assert_one_line(output, "can't read the settings file .env", "Permission denied")
