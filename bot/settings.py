@@ -139,7 +139,9 @@ class DiscordSettings(BaseSettings):
     discord_gateway_url: str = "wss://gateway.discord.gg/"
     shard_count: int | None = Field(default=None, ge=1)
     shard_ids: Annotated[list[int], NoDecode] = []
-    index_poll_seconds: float = Field(default=5.0, gt=0)
+    # At most a day: longer is never meant, and past ~3e11 s the poll's next time overflows the clock (the
+    # poll died at its first round and the bot never saw another process's index).
+    index_poll_seconds: float = Field(default=5.0, gt=0, le=86_400)
     # Servers where moderators may change the base collection from Discord (`scope: base`); empty: only
     # the development guild, if one is set.
     home_guild_ids: Annotated[list[int], NoDecode] = []
@@ -176,12 +178,14 @@ class SourcesSettings(BaseSettings):
     sources_max_page_bytes: int = Field(default=5_000_000, ge=1024)
     # Seconds between two requests to a site, and requests in flight at once: a docs site is someone
     # else's server.
-    sources_request_interval: float = Field(default=0.5, ge=0)
+    # Both at most an hour: past ~1e10 s the clock overflows (every fetch failed with a traceback).
+    sources_request_interval: float = Field(default=0.5, ge=0, le=3_600)
     sources_concurrency: int = Field(default=2, ge=1, le=8)
-    sources_timeout_seconds: float = Field(default=20.0, gt=0)
+    sources_timeout_seconds: float = Field(default=20.0, gt=0, le=3_600)
     # Sources a server's moderators may add to its own collection from Discord (each up to
     # sources_max_pages pages), so one server can't make the bot crawl without bound; 0: none. The
     # command line (the operator) is not limited.
     max_sources_per_server: int = Field(default=5, ge=0)
     # The bot syncs every collection's sources this often; 0 turns the schedule off (`/kb source sync` still works).
-    sync_interval_minutes: int = Field(default=0, ge=0)
+    # At most a year: a longer interval overflowed the schedule's clock, and the schedule died unnoticed.
+    sync_interval_minutes: int = Field(default=0, ge=0, le=525_600)

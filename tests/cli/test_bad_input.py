@@ -35,6 +35,12 @@ BAD_BOT_SETTINGS = [
     ("QABOT_SHARD_COUNT", "two"),
     ("QABOT_INDEX_POLL_SECONDS", "-inf"),
     ("QABOT_AUDIT_MODERATOR_NAMES", "maybe"),
+    # Finite but past what the clock can hold: the poll and sync tasks died at their first round
+    # ("date value out of range") and every fetch failed with "timestamp out of range" from socket.settimeout.
+    ("QABOT_INDEX_POLL_SECONDS", "1e12"),
+    ("QABOT_SYNC_INTERVAL_MINUTES", "1000000000000"),
+    ("QABOT_SOURCES_TIMEOUT_SECONDS", "1e12"),
+    ("QABOT_SOURCES_REQUEST_INTERVAL", "1e12"),
 ]
 
 
