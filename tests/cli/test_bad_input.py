@@ -188,3 +188,12 @@ def test_an_unreadable_dotenv_is_one_line_naming_the_file(capsys, monkeypatch, t
     code, output = run_main(capsys, "run", "--index", str(tmp_path / "i"))
     assert code == EXIT_ERROR
     assert_one_line(output, "can't read the settings file .env", "Permission denied")
+
+
+def test_a_database_path_that_is_a_text_file_is_one_line(capsys, monkeypatch, tmp_path):
+    (tmp_path / "passwd").write_text("root:x:0:0:root:/root:/bin/bash\n")
+    monkeypatch.setenv("QABOT_DATABASE_PATH", str(tmp_path / "passwd"))
+    monkeypatch.setenv("QABOT_COLLECTIONS_DIR", str(tmp_path / "collections"))
+    code, output = run_main(capsys, "collections", "delete", "123", "--yes")
+    assert code == EXIT_ERROR
+    assert_one_line(output, f"can't use {tmp_path / 'passwd'} as the database", "QABOT_DATABASE_PATH")
