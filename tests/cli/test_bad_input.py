@@ -197,3 +197,16 @@ def test_a_database_path_that_is_a_text_file_is_one_line(capsys, monkeypatch, tm
     code, output = run_main(capsys, "collections", "delete", "123", "--yes")
     assert code == EXIT_ERROR
     assert_one_line(output, f"can't use {tmp_path / 'passwd'} as the database", "QABOT_DATABASE_PATH")
+
+
+@pytest.mark.parametrize(
+    "args", [("source", "add", "docs", "https://example.org/docs/"), ("sync", "--index", "i")]
+)
+def test_a_sources_dir_that_is_a_file_is_one_line(capsys, monkeypatch, tmp_path, args):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "passwd").write_text("root:x:0:0:root:/root:/bin/bash\n")
+    monkeypatch.setenv("QABOT_SOURCES_DIR", str(tmp_path / "passwd"))
+    code, output = run_main(capsys, *args)
+    assert code == EXIT_ERROR
+    assert_one_line(output, "QABOT_SOURCES_DIR")
+    assert (tmp_path / "passwd").read_text() == "root:x:0:0:root:/root:/bin/bash\n"
