@@ -210,3 +210,13 @@ def test_a_sources_dir_that_is_a_file_is_one_line(capsys, monkeypatch, tmp_path,
     assert code == EXIT_ERROR
     assert_one_line(output, "QABOT_SOURCES_DIR")
     assert (tmp_path / "passwd").read_text() == "root:x:0:0:root:/root:/bin/bash\n"
+
+
+def test_adding_to_a_server_collection_under_a_file_is_one_line(capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "passwd").write_text("root:x:0:0:root:/root:/bin/bash\n")
+    (tmp_path / "new.md").write_text("---\ntitle: New\n---\n# New\n\nSome text.\n")
+    monkeypatch.setenv("QABOT_COLLECTIONS_DIR", str(tmp_path / "passwd"))
+    code, output = run_main(capsys, "kb", "add", str(tmp_path / "new.md"), "--collection", "123")
+    assert code == EXIT_ERROR
+    assert_one_line(output, "`new.md` was not added", "QABOT_COLLECTIONS_DIR")
