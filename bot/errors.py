@@ -166,6 +166,26 @@ class SettingsError(ConfigError):
         super().__init__(f"setting {name} is invalid: {reason}{shown}; fix it in the environment or .env")
 
 
+class SettingsFileUnreadable(ConfigError):
+    """The settings file (.env) exists but can't be read; its text is never shown (it holds the token)."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"can't read the settings file {path} ({reason}); fix it or remove it")
+
+
+class DatabaseUnusable(ConfigError):
+    """The database file can't be opened as one (a folder, a text file, no permission); nothing was written."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(
+            f"can't use {path} as the database ({reason}); choose another file with QABOT_DATABASE_PATH"
+        )
+
+
 class ShardConfigError(ConfigError):
     """QABOT_SHARD_IDS / QABOT_SHARD_COUNT name shards this process can't run."""
 

@@ -13,7 +13,7 @@ from pydantic import Field, FilePath, SecretStr, ValidationError, field_validato
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings import SettingsError as PydanticSettingsError
 
-from bot.errors import SettingsError
+from bot.errors import SettingsError, SettingsFileUnreadable
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 SettingsT = TypeVar("SettingsT", bound=BaseSettings)
@@ -39,6 +39,18 @@ def load_settings(settings_class: type[SettingsT], **values: object) -> Settings
         raise _settings_error(settings_class, error) from None
     except PydanticSettingsError as error:
         raise SettingsError("settings", str(error)) from None
+    except UnicodeDecodeError as error:  # only .env is decoded here; the environment is already text
+        line = error.object[: error.start].count(b"\n") + 1
+        raise SettingsFileUnreadable(
+            _env_file(settings_class, values), f"line {line} is not valid UTF-8"
+        ) from None
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise SettingsFileUnreadable(_env_file(settings_class, values), reason) from None
+
+
+def _env_file(settings_class: type[BaseSettings], values: dict[str, object]) -> Path:
+    return Path(str(values.get("_env_file", settings_class.model_config.get("env_file"))))
 
 
 def env_name(settings_class: type[BaseSettings], field_name: str) -> str:
@@ -127,7 +139,9 @@ class DiscordSettings(BaseSettings):
     discord_gateway_url: str = "wss://gateway.discord.gg/"
     shard_count: int | None = Field(default=None, ge=1)
     shard_ids: Annotated[list[int], NoDecode] = []
-    index_poll_seconds: float = Field(default=5.0, gt=0)
+    # At most a day: longer is never meant, and past ~3e11 s the poll's next time overflows the clock (the
+    # poll died at its first round and the bot never saw another process's index).
+    index_poll_seconds: float = Field(default=5.0, gt=0, le=86_400)
     # Servers where moderators may change the base collection from Discord (`scope: base`); empty: only
     # the development guild, if one is set.
     home_guild_ids: Annotated[list[int], NoDecode] = []
@@ -169,12 +183,14 @@ class SourcesSettings(BaseSettings):
     sources_max_repo_mb: int = Field(default=200, ge=1)
     # Seconds between two requests to a site, and requests in flight at once: a docs site is someone
     # else's server.
-    sources_request_interval: float = Field(default=0.5, ge=0)
+    # Both at most an hour: past ~1e10 s the clock overflows (every fetch failed with a traceback).
+    sources_request_interval: float = Field(default=0.5, ge=0, le=3_600)
     sources_concurrency: int = Field(default=2, ge=1, le=8)
-    sources_timeout_seconds: float = Field(default=20.0, gt=0)
+    sources_timeout_seconds: float = Field(default=20.0, gt=0, le=3_600)
     # Sources a server's moderators may add to its own collection from Discord (each up to
     # sources_max_pages pages), so one server can't make the bot crawl without bound; 0: none. The
     # command line (the operator) is not limited.
     max_sources_per_server: int = Field(default=5, ge=0)
     # The bot syncs every collection's sources this often; 0 turns the schedule off (`/kb source sync` still works).
-    sync_interval_minutes: int = Field(default=0, ge=0)
+    # At most a year: a longer interval overflowed the schedule's clock, and the schedule died unnoticed.
+    sync_interval_minutes: int = Field(default=0, ge=0, le=525_600)

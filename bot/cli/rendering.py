@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from bot.core.answer import Answer
@@ -40,14 +41,21 @@ def answer_json(answer: Answer) -> dict[str, Any]:
     }
 
 
+# The answer quotes articles, which anyone with a synced page can write: an escape sequence in one would
+# clear, retitle or write the clipboard of the terminal, so C0 and C1 controls but the tab and the line feed
+# are shown escaped (not all that `one_line` escapes: a no-break space from a web page stays as it is).
+TERMINAL_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def render_answer(answer: Answer) -> str:
+    text = TERMINAL_CONTROL.sub(lambda found: found.group().encode("unicode_escape").decode(), answer.text)
     if not answer.answered:
-        lines = [answer.text]
+        lines = [text]
         if answer.suggestions:
             lines.append("Closest articles: " + "; ".join(one_line(title) for title in answer.suggestions))
         lines.append(f"(confidence {answer.confidence:.2f})")
         return "\n".join(lines)
-    lines = [answer.text, "", "Sources:"]
+    lines = [text, "", "Sources:"]
     for number, source in enumerate(answer.sources, 1):
         where = " › ".join(one_line(part) for part in (source.title, source.section) if part)
         link = f" <{one_line(source.url)}>" if source.url else ""

@@ -36,7 +36,7 @@ from bot.core.merged import BASE, SERVER, Part, ask_across
 from bot.core.quota import Quota, Usage, folder_usage
 from bot.core.service import KnowledgeBase, clean_question
 from bot.core.store import CURRENT_FILE, current_generation, read_manifest
-from bot.errors import IndexError_, KnowledgeError, NoCollection, UnknownArticle
+from bot.errors import IndexError_, KnowledgeError, NoCollection, UnknownArticle, UploadRefused
 
 log = logging.getLogger(__name__)
 
@@ -198,7 +198,14 @@ class Collections:
         """Add an article to the server's collection (made on first use) and reindex it; QuotaExceeded,
         with nothing written, when the collection would pass its quota."""
         kb = self.knowledge_base(guild_id)
-        kb.knowledge_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            kb.knowledge_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:  # a file where a folder should be (QABOT_COLLECTIONS_DIR=/etc/passwd)
+            raise UploadRefused(
+                filename,
+                f"the collection's folder {kb.knowledge_dir} can't be made ({error.strerror or error}); "
+                "the operator must fix QABOT_COLLECTIONS_DIR",
+            ) from None
         change = add_article(kb, filename, data, limit=limit, replace=replace, quota=self.quota)
         self._remember(guild_id, kb)
         return change

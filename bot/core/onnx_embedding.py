@@ -121,7 +121,14 @@ def _export_lock(cache_dir: Path, name: str) -> contextlib.AbstractContextManage
 def exported_model_dir(model: str, cache_dir: Path) -> Path:
     """The cache directory holding `model` as ONNX (fp32 and int8), exporting it on first use."""
     source = local_model_dir(model)
-    cache_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # a file in the way (QABOT_MODEL_CACHE_DIR=/etc/passwd), no permission
+        raise ModelError(
+            model,
+            f"can't use {cache_dir} as the model cache ({error.strerror or error}); "
+            "choose another folder with QABOT_MODEL_CACHE_DIR",
+        ) from None
     name = f"{_slug(model)}-{source_fingerprint(source, cache_dir)[:16]}-v{EXPORT_FORMAT}"
     target = cache_dir / name
     if (target / META_FILE).is_file():
@@ -134,6 +141,8 @@ def exported_model_dir(model: str, cache_dir: Path) -> Path:
         try:
             export_model(model, source, staging)
             os.replace(staging, target)
+        except (OSError, ValueError) as error:  # a folder that holds no model (QABOT_MODEL=/etc)
+            raise ModelError(model, f"can't export it to ONNX: {str(error).splitlines()[0]}") from None
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return target

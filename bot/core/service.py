@@ -43,6 +43,12 @@ SURROGATE = re.compile(r"[\ud800-\udfff]")
 ANSI_SEQUENCE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
 # C0 and C1 controls (NUL, escape sequences, DEL): never meaningful in a question, read as spaces.
 CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")  # all but the line feed
+# Characters that show nothing (zero-width spaces, byte-order marks, soft hyphens) or only reorder what
+# follows (bidi overrides and isolates, which make an echoed question read backwards): dropped, so that a
+# question of nothing else is empty. The zero-width joiner stays: emoji sequences are made with it.
+INVISIBLE = re.compile(
+    r"[\u00ad\u061c\u180e\u200b\u200c\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff]"
+)
 
 
 def clean_question(question: str, limit: int) -> str:
@@ -62,7 +68,7 @@ def clean_question(question: str, limit: int) -> str:
 def readable(question: str) -> str:
     """The question with terminal escape codes and control characters made spaces; line breaks stay,
     since they tell a pasted traceback's lines apart."""
-    return CONTROL.sub(" ", ANSI_SEQUENCE.sub(" ", question))
+    return INVISIBLE.sub("", CONTROL.sub(" ", ANSI_SEQUENCE.sub(" ", question)))
 
 
 class SentenceVectors:

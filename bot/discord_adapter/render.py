@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import discord
@@ -57,6 +58,29 @@ def split_text(text: str, limit: int = CONTENT_LIMIT) -> list[str]:
     return [*pieces, rest] if rest else pieces
 
 
+# Discord shows `[label](target)` as `label` linked to `target`, so text from an article (a moderator's, or
+# a synced page) could show one address and open another. A label that looks like an address (a scheme,
+# or a dotted host name; browsers read `。` and `．` as dots too) is a lie in waiting.
+MASKED_LINK_END = re.compile(r"\]\(")
+ADDRESS_LIKE = re.compile(r"[:：]//|[\w-][.。．｡][a-z]{2,}", re.IGNORECASE)
+
+
+def honest_links(text: str) -> str:
+    """`text` with every masked link whose label looks like an address broken into plain `[label] (target)`,
+    which shows both. The label is read from the first `[` since the previous link, as Discord may nest."""
+    pieces: list[str] = []
+    start = 0
+    for end in MASKED_LINK_END.finditer(text):
+        segment = text[start : end.start()]
+        opening = segment.find("[")
+        if opening != -1 and ADDRESS_LIKE.search(segment, opening + 1):
+            pieces.append(text[start : end.start()] + "] (")
+        else:
+            pieces.append(text[start : end.end()])
+        start = end.end()
+    return "".join(pieces) + text[start:]
+
+
 COLLECTION_LABELS = {"server": "this server", "base": "base"}
 
 
@@ -74,7 +98,7 @@ def answer_embed(answer: Answer) -> discord.Embed:
     """The embed for an answered question: the sentences, numbered sources, confidence."""
     embed = discord.Embed(
         title=trim(answer.question, EMBED_TITLE_LIMIT),
-        description=trim("\n\n".join(answer.sentences) or answer.text, EMBED_DESCRIPTION_LIMIT),
+        description=trim(honest_links("\n\n".join(answer.sentences) or answer.text), EMBED_DESCRIPTION_LIMIT),
         colour=ANSWER_COLOUR,
     )
     lines = [source_line(i, s.title, s.section, s.url, s.collection) for i, s in enumerate(answer.sources, 1)]
@@ -88,7 +112,7 @@ def no_answer_text(answer: Answer) -> str:
     """Plain words when the knowledge base has no answer, with the closest article titles."""
     text = "That isn't in the knowledge base, so I won't guess."
     if answer.suggestions:
-        titles = "\n".join(f"• {trim(title, 200)}" for title in answer.suggestions)
+        titles = "\n".join(f"• {trim(honest_links(title), 200)}" for title in answer.suggestions)
         text += f"\nThe closest articles are:\n{titles}"
     return trim(text, CONTENT_LIMIT)
 
@@ -105,7 +129,7 @@ def more_sources_embed(answer: Answer) -> discord.Embed:
         p = hit.passage
         where = f", {COLLECTION_LABELS.get(hit.collection, hit.collection)}" if hit.collection else ""
         name = trim(f"{number}. {p.title} — {p.section} ({hit.score:.0%}{where})", EMBED_FIELD_NAME_LIMIT)
-        snippet = trim(" ".join(p.text.split()), SNIPPET_CHARS)
+        snippet = trim(honest_links(" ".join(p.text.split())), SNIPPET_CHARS)
         value = f"{snippet}\n<{p.url}>" if p.url else snippet
         embed.add_field(name=name, value=trim(value, EMBED_FIELD_VALUE_LIMIT), inline=False)
     return embed

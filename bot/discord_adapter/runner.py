@@ -122,7 +122,10 @@ async def serve(
     # token or an unreachable Discord fails within a minute.
     await _check_token(token)
     kb = await asyncio.to_thread(_load_knowledge, core, embedder)
-    storage = Storage(discord_settings.database_path, salt, discord_settings.retention_days)
+    try:
+        storage = Storage(discord_settings.database_path, salt, discord_settings.retention_days)
+    except ConfigError as error:  # a folder or a text file where the database should be
+        raise StartFailed(str(error), EXIT_CONFIG) from None
     bot = create_bot(kb, storage, core, discord_settings, force_sync=sync_only, **bot_options)
     try:
         await asyncio.wait_for(bot.login(token), LOGIN_TIMEOUT)  # setup_hook loads the cogs and syncs

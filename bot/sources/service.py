@@ -20,7 +20,7 @@ from pathlib import Path
 from bot.core.files import file_lock
 from bot.core.indexer import BuildReport
 from bot.core.quota import Allowance, Quota, folder_usage
-from bot.errors import SourceError, SyncBusy, TooManySources
+from bot.errors import SourceError, SourceRefused, SyncBusy, TooManySources
 from bot.sources.gitrepo import sync_repository
 from bot.sources.http import Fetcher
 from bot.sources.pages import remove_article, remove_folder, source_folder
@@ -147,12 +147,19 @@ class SourceService:
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
-        self.sources_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            with file_lock(self.sources_dir / LOCK_FILE, wait=False):
-                yield
-        except BlockingIOError:
-            raise SyncBusy() from None
+        with contextlib.ExitStack() as held:
+            try:
+                self.sources_dir.mkdir(parents=True, exist_ok=True)
+                held.enter_context(file_lock(self.sources_dir / LOCK_FILE, wait=False))
+            except BlockingIOError:
+                raise SyncBusy() from None
+            except OSError as error:  # a file where the folder should be (QABOT_SOURCES_DIR=/etc/passwd)
+                raise SourceRefused(
+                    str(self.sources_dir),
+                    f"can't use it as the sources folder ({error.strerror or error}); "
+                    "choose another with QABOT_SOURCES_DIR",
+                ) from None
+            yield
 
     def _sync_one(
         self, source: Source, progress: SyncProgress | None, allowance: Allowance | None

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.errors import DatabaseUnusable
 from bot.storage.guilds import GuildRecords
 from bot.storage.schema import migrate
 
@@ -57,16 +58,29 @@ class Storage(GuildRecords):
         self._salt = salt
         self._clock = clock
         self._lock = threading.Lock()
-        if str(path) != ":memory:":
-            path.parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: transactions are explicit (the migrations need that).
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db = self._open(path)
         self._db.execute(
             "PRAGMA secure_delete=ON"
         )  # purged questions and erased names leave no trace in the file
         self._db.execute("PRAGMA synchronous=NORMAL")  # WAL keeps it crash-safe; FULL is slow under load
         self.version = migrate(self._db)
+
+    @staticmethod
+    def _open(path: Path) -> sqlite3.Connection:
+        """The database in WAL mode; a folder, a text file or a file SQLite may not open is refused here,
+        at the first read, before anything is written."""
+        db = None
+        try:
+            if str(path) != ":memory:":
+                path.parent.mkdir(parents=True, exist_ok=True)
+            # isolation_level=None: transactions are explicit (the migrations need that).
+            db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+        except (OSError, sqlite3.Error) as error:
+            if db is not None:
+                db.close()
+            raise DatabaseUnusable(path, str(error)) from None
+        return db
 
     def close(self) -> None:
         with self._lock:

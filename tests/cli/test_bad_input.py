@@ -35,6 +35,12 @@ BAD_BOT_SETTINGS = [
     ("QABOT_SHARD_COUNT", "two"),
     ("QABOT_INDEX_POLL_SECONDS", "-inf"),
     ("QABOT_AUDIT_MODERATOR_NAMES", "maybe"),
+    # Finite but past what the clock can hold: the poll and sync tasks died at their first round
+    # ("date value out of range") and every fetch failed with "timestamp out of range" from socket.settimeout.
+    ("QABOT_INDEX_POLL_SECONDS", "1e12"),
+    ("QABOT_SYNC_INTERVAL_MINUTES", "1000000000000"),
+    ("QABOT_SOURCES_TIMEOUT_SECONDS", "1e12"),
+    ("QABOT_SOURCES_REQUEST_INTERVAL", "1e12"),
 ]
 
 
@@ -152,3 +158,65 @@ def test_a_full_disk_during_qabot_index_is_one_line_and_the_old_index_still_answ
         capsys, "ask", "What is JAX?", "--index", str(index_copy), "--knowledge", str(knowledge)
     )
     assert code == 0 and "JAX" in output
+
+
+def test_a_dotenv_that_is_not_utf8_is_one_line_naming_the_file_and_line_never_its_text(
+    capsys, monkeypatch, tmp_path
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_bytes(b"QABOT_TOP_K=3\nDISCORD_TOKEN=tok\xffsecret\n")
+    code, output = run_main(capsys, "ask", "What is JAX?", "--index", str(tmp_path / "i"))
+    assert code == EXIT_ERROR
+    assert_one_line(output, "can't read the settings file .env", "line 2 is not valid UTF-8")
+    assert "secret" not in output and "tok" not in output
+
+
+def test_an_unreadable_dotenv_is_one_line_naming_the_file(capsys, monkeypatch, tmp_path):
+    import builtins
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("QABOT_TOP_K=3\n")
+    real_open = builtins.open
+
+    # Root reads any file whatever its mode, so the refusal is injected at the call that opens it.
+    def refusing_open(file, *args, **kwargs):
+        if str(file).endswith(".env"):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", refusing_open)
+    code, output = run_main(capsys, "run", "--index", str(tmp_path / "i"))
+    assert code == EXIT_ERROR
+    assert_one_line(output, "can't read the settings file .env", "Permission denied")
+
+
+def test_a_database_path_that_is_a_text_file_is_one_line(capsys, monkeypatch, tmp_path):
+    (tmp_path / "passwd").write_text("root:x:0:0:root:/root:/bin/bash\n")
+    monkeypatch.setenv("QABOT_DATABASE_PATH", str(tmp_path / "passwd"))
+    monkeypatch.setenv("QABOT_COLLECTIONS_DIR", str(tmp_path / "collections"))
+    code, output = run_main(capsys, "collections", "delete", "123", "--yes")
+    assert code == EXIT_ERROR
+    assert_one_line(output, f"can't use {tmp_path / 'passwd'} as the database", "QABOT_DATABASE_PATH")
+
+
+@pytest.mark.parametrize(
+    "args", [("source", "add", "docs", "https://example.org/docs/"), ("sync", "--index", "i")]
+)
+def test_a_sources_dir_that_is_a_file_is_one_line(capsys, monkeypatch, tmp_path, args):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "passwd").write_text("root:x:0:0:root:/root:/bin/bash\n")
+    monkeypatch.setenv("QABOT_SOURCES_DIR", str(tmp_path / "passwd"))
+    code, output = run_main(capsys, *args)
+    assert code == EXIT_ERROR
+    assert_one_line(output, "QABOT_SOURCES_DIR")
+    assert (tmp_path / "passwd").read_text() == "root:x:0:0:root:/root:/bin/bash\n"
+
+
+def test_adding_to_a_server_collection_under_a_file_is_one_line(capsys, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "passwd").write_text("root:x:0:0:root:/root:/bin/bash\n")
+    (tmp_path / "new.md").write_text("---\ntitle: New\n---\n# New\n\nSome text.\n")
+    monkeypatch.setenv("QABOT_COLLECTIONS_DIR", str(tmp_path / "passwd"))
+    code, output = run_main(capsys, "kb", "add", str(tmp_path / "new.md"), "--collection", "123")
+    assert code == EXIT_ERROR
+    assert_one_line(output, "`new.md` was not added", "QABOT_COLLECTIONS_DIR")

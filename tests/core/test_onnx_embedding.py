@@ -178,3 +178,24 @@ def test_index_built_with_another_backend_is_refused(tmp_path, fake_embedder):
         "onnx-int8",
         "fake",
     )
+
+
+def test_a_model_cache_that_is_a_file_is_a_model_error_naming_the_setting(tmp_path):
+    from bot.errors import ModelError
+    from bot.settings import DEFAULT_MODEL
+
+    (tmp_path / "cache").write_text("not a folder")
+    with pytest.raises(ModelError) as raised:
+        onnx_embedding.create_onnx_embedder(DEFAULT_MODEL, tmp_path / "cache")
+    assert "QABOT_MODEL_CACHE_DIR" in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_a_model_folder_that_holds_no_model_is_a_model_error(tmp_path):
+    from bot.errors import ModelError
+
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/bash\n")
+    with pytest.raises(ModelError) as raised:
+        onnx_embedding.create_onnx_embedder(str(tmp_path / "etc"), tmp_path / "cache")
+    assert "can't export it to ONNX" in str(raised.value) and "\n" not in str(raised.value)
+    assert not [p for p in (tmp_path / "cache").iterdir() if p.is_dir()]  # no half-made export left

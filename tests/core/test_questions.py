@@ -32,9 +32,50 @@ def test_the_last_exception_is_the_one_searched():
 
 
 def test_a_dotted_exception_name_counts():
-    assert search_text("  torch.cuda.OutOfMemoryError: CUDA out of memory.").startswith("torch.cuda.OutOfMemoryError")
+    assert search_text("  torch.cuda.OutOfMemoryError: CUDA out of memory.").startswith(
+        "torch.cuda.OutOfMemoryError"
+    )
 
 
 def test_ordinary_questions_are_searched_as_asked():
-    for question in ("What is JAX?", "How do I handle errors in Keras?", "Is ValueError a subclass of Exception?"):
+    for question in (
+        "What is JAX?",
+        "How do I handle errors in Keras?",
+        "Is ValueError a subclass of Exception?",
+    ):
         assert search_text(question) == question
+
+
+def test_a_question_of_invisible_characters_is_empty():
+    import pytest
+
+    from bot.core.service import clean_question
+    from bot.errors import EmptyQuestion
+
+    for question in ("\u200b\u200b\u200b", "\ufeff", "\u202e\u202c", "\u2066 \u2069\n\u00ad"):
+        with pytest.raises(EmptyQuestion):
+            clean_question(question, 4000)
+
+
+def test_direction_overrides_are_dropped_so_the_echoed_question_reads_as_typed():
+    from bot.core.service import clean_question
+
+    assert clean_question("\u202eWhat is\u200b JAX?\u202c", 4000) == "What is JAX?"
+
+
+def test_the_worst_pasted_tracebacks_are_read_in_linear_time():
+    import time
+
+    frames = '  File "/x/y.py", line 12, in f\n    foo(bar)\n    ^^^^^^^^\n' * 20_000
+    worst = {
+        "20,000 frames": f"Traceback (most recent call last):\n{frames}RuntimeError: boom",
+        "dotted names": "A." * 500_000,
+        "spaces": "E" + " " * 1_000_000 + "x",
+        "exception words": "Error" * 200_000 + "x",
+        "10,000 newlines": "\n" * 10_000,
+    }
+    for name, question in worst.items():
+        started = time.perf_counter()
+        search_text(question)
+        # Measured 0.2 s at most here; a regex that backtracks would take minutes on a megabyte.
+        assert time.perf_counter() - started < 2.0, name

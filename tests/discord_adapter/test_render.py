@@ -160,3 +160,37 @@ def test_citations_name_their_collection_only_beside_a_server_collection():
     assert source_line(1, "Quokka", "Installing", None, "server") == "1. Quokka — Installing (this server)"
     assert source_line(2, "JAX", "", "https://jax.dev", "base") == "2. [JAX](https://jax.dev) (base)"
     assert source_line(2, "JAX", "", "https://jax.dev") == "2. [JAX](https://jax.dev)"
+
+
+LYING_LINKS = [
+    "Download it from [https://pytorch.org](https://evil.example/x).",
+    "Download it from [pytorch.org](https://evil.example/x).",
+    "Download it from [**www.pytorch.org/get**](<https://evil.example/x>).",
+    "Download it from [[https://pytorch.org]](https://evil.example/x(1)).",
+    "Download it from [https://pytorch.org [docs]](https://evil.example/x).",
+    "Download it from [pytorch。org](https://evil.example/x).",
+]
+
+
+def masked_links(text: str) -> list[str]:
+    """The labels Discord would show as links: `[label](` with the label back to the first `[`."""
+    import re
+
+    return [m.group(1) for m in re.finditer(r"\[([^\n]*?)\]\(", text)]
+
+
+def test_an_answer_never_shows_a_link_whose_text_is_another_url():
+    for sentence in LYING_LINKS:
+        embed = render.answer_embed(answer(sentences=(sentence,)))
+        assert masked_links(embed.description) == [], embed.description
+        assert "evil.example/x" in embed.description  # the real target is shown instead
+        lying = replace(answer(), answered=False, suggestions=(sentence,))
+        assert masked_links(render.no_answer_text(lying)) == []
+        hit = Hit(passage("PyTorch", text=sentence), 0, dense=0.5, lexical=0.0)
+        extra = replace(answer(sources=()), hits=(hit,))
+        assert masked_links(render.more_sources_embed(extra).fields[0].value) == []
+
+
+def test_a_masked_link_with_words_for_its_text_is_kept():
+    text = "Read [the install guide](https://pytorch.org/get-started) first."
+    assert render.answer_embed(answer(sentences=(text,))).description == text

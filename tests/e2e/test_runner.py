@@ -148,3 +148,13 @@ async def test_without_a_salt_setting_a_random_one_is_kept_and_never_logged(
     assert hashes == {hashlib.sha256(f"{salt}{w.alice.id}".encode()).hexdigest()}  # one salt, both starts
     assert hashlib.sha256(f"change-me{w.alice.id}".encode()).hexdigest() not in hashes
     assert salt not in caplog.text and "generated a random salt" in caplog.text
+
+
+async def test_a_database_path_that_is_no_database_stops_the_start_with_one_line(
+    core, tmp_path, emu, real_embedder
+):
+    settings = settings_for(tmp_path, emu.rest_base, emu.gateway_url, emu.token)
+    settings.database_path.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    with pytest.raises(runner.StartFailed) as failure:
+        await runner.serve(core, settings, embedder=real_embedder)
+    assert failure.value.code == runner.EXIT_CONFIG and "QABOT_DATABASE_PATH" in str(failure.value)

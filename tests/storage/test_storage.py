@@ -162,3 +162,19 @@ def test_the_audit_trail_records_who_did_what_and_how_it_went(storage, clock):
 def test_empty_stats_do_not_divide_by_zero(storage):
     stats = storage.stats(days=1)
     assert stats.asked == 0 and stats.answered_share == 0.0 and stats.top_unanswered == ()
+
+
+@pytest.mark.parametrize("kind", ["text file", "folder"])
+def test_a_database_path_that_is_no_database_is_one_typed_error(tmp_path, kind):
+    from bot.errors import DatabaseUnusable
+
+    path = tmp_path / "passwd"
+    if kind == "folder":
+        path.mkdir()
+    else:
+        path.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    with pytest.raises(DatabaseUnusable) as raised:
+        Storage(path, "salt", retention_days=30)
+    assert "QABOT_DATABASE_PATH" in str(raised.value) and "\n" not in str(raised.value)
+    if kind == "text file":
+        assert path.read_text() == "root:x:0:0:root:/root:/bin/bash\n"  # never written to
