@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import subprocess
 import time
 from pathlib import Path
 
@@ -108,3 +109,31 @@ def test_files_past_max_pages_are_not_read(tmp_path, repository):
     report = service.sync()[0]
     assert len(report.written) == 2
     assert report.notes == ("stopped at 2 files (QABOT_SOURCES_MAX_PAGES); the rest were not read",)
+
+
+def test_a_later_sync_fetches_only_what_changed_and_the_clone_keeps_one_copy(tmp_path, repository):
+    """The whole tree is 30 incompressible files; after one is edited, the next fetch fits a cap far below
+    the tree's size (git says which commit it has), and the clone doesn't grow by a tree per sync."""
+    docs = repository / "docs"
+    for number in range(30):
+        (docs / f"page-{number:02}.md").write_text(f"# Page {number}\n\n{os.urandom(16_000).hex()}\n")
+    git(repository, "add", "-A")
+    git(repository, "commit", "--quiet", "-m", "thirty pages")
+    service = capped_service(tmp_path, TEST_POLICY)
+    service.add("wombat", str(repository), folder="docs", local_allowed=True)
+    assert service.sync()[0].error is None
+    clone = tmp_path / "data" / "sources" / "wombat" / "repo.git"
+    whole = objects_bytes(clone)
+    assert whole > 400_000  # hex of random bytes: about half compresses away
+    old_blob = git(repository, "rev-parse", "HEAD:docs/page-00.md")
+
+    for edit in range(3):
+        (docs / "page-00.md").write_text(f"# Page 0\n\nEdited {edit} times.\n")
+        git(repository, "commit", "--quiet", "-am", f"edit {edit}")
+        small = capped_service(tmp_path, dataclasses.replace(TEST_POLICY, max_repo_bytes=100_000))
+        report = small.sync()[0]
+        assert report.error is None and report.written == ("docs/page-00.md",)
+    assert objects_bytes(clone) < whole * 1.1
+    assert len(list((clone / "objects" / "pack").glob("*.pack"))) == 1
+    missing = subprocess.run(["git", "-C", str(clone), "cat-file", "-e", old_blob], check=False)
+    assert missing.returncode != 0  # the first version's blob is gone
