@@ -73,13 +73,21 @@ def is_question(sentence: str) -> bool:
 SentenceScorer = Callable[[Sequence[str]], Sequence[float]]
 
 
+def section_key(hit: Hit) -> tuple[str, str, str]:
+    """Which section a hit is from (two collections may hold an article of the same path)."""
+    return (hit.collection, hit.passage.doc_path, hit.passage.section)
+
+
 def used_hits(hits: Sequence[Hit]) -> list[Hit]:
-    """The passages an answer quotes: the best one, and the next when it scores almost as well."""
-    return (
-        [h for h in hits if h.score >= hits[0].score - TUNING.supporting_margin][: TUNING.supporting_passages]
-        if hits
-        else []
-    )
+    """The passages an answer may quote: every retrieved passage of the best one's section (a long section
+    is split, and its answer may sit in the part that ranked lower), and the next section's passage when
+    it scores almost as well."""
+    if not hits:
+        return []
+    best = section_key(hits[0])
+    close = [h for h in hits if h.score >= hits[0].score - TUNING.supporting_margin]
+    others = [h for h in close if section_key(h) != best][: TUNING.supporting_passages - 1]
+    return [h for h in hits if section_key(h) == best or h in others]
 
 
 def compose_answer(
@@ -100,7 +108,9 @@ def compose_answer(
     # Cite the passages the answer quotes, not a close second it took nothing from.
     quoting = {hit_rank for hit_rank, _ in quoted}
     cited = [h for hit_rank, h in enumerate(used) if hit_rank in quoting] or used[:1]
-    sources = cite(cited)
+    # Sections in the order they ranked (a lower part of the best section is still cited first).
+    sections = list(dict.fromkeys(section_key(h) for h in used))
+    sources = cite(sorted(cited, key=lambda h: sections.index(section_key(h))))
     return Answer(
         question, True, join_sentences(sentences), confidence, tuple(sentences), sources, tuple(hits)
     )
@@ -111,7 +121,7 @@ def cite(hits: Sequence[Hit]) -> tuple[Source, ...]:
     section is split) are one source."""
     by_section: dict[tuple[str, str, str], list[Hit]] = {}
     for hit in hits:
-        by_section.setdefault((hit.collection, hit.passage.doc_path, hit.passage.section), []).append(hit)
+        by_section.setdefault(section_key(hit), []).append(hit)
     return tuple(
         Source(
             group[0].passage.title,
@@ -145,7 +155,7 @@ def quoted_sentences(
     (index of the hit it comes from, sentence).
 
     Meaning (the scorer) counts most, shared words next; an opening sentence usually states its
-    section's point, so it gets a head start, and the best passage's sentences one over the second's
+    section's point, so it gets a head start, and the best section's sentences one over the next section's
     (at 0.05 rather than 0.1, "What is a scikit-learn pipeline?" was answered only with a FAQ's aside
     that mentions pipelines). A "What is X?" question favours the sentence that opens "X is ..." ("What
     is JAX?" was answered with JAX's history, the model's closest sentence). Code blocks are kept
@@ -159,13 +169,14 @@ def quoted_sentences(
     ]
     if not located:
         return []
+    section_rank, opening_offset = _places_in_sections(hits, located)
     meaning = list(scorer([s for _, _, s in located])) if scorer else [0.0] * len(located)
     subject = defined_subject(question)
     weights = [
         similarity
         + TUNING.sentence_word_weight * len(wanted & content_terms(sentence)) / (len(wanted) or 1)
-        + TUNING.opening_bonus / (1 + position)
-        - TUNING.lower_passage_penalty * hit_rank
+        + TUNING.opening_bonus / (1 + opening_offset[hit_rank] + position)
+        - TUNING.lower_passage_penalty * section_rank[hit_rank]
         + (TUNING.definition_bonus if subject and defines(sentence, subject) else 0.0)
         for similarity, (hit_rank, position, sentence) in zip(meaning, located, strict=True)
     ]
@@ -189,19 +200,39 @@ def quoted_sentences(
     # Two collections may hold an article of the same path, so the collection is part of a section's key.
     first_rank: dict[tuple[str, str, str], int] = {}
     for rank, hit in enumerate(hits):
-        first_rank.setdefault((hit.collection, hit.passage.doc_path, hit.passage.section), rank)
+        first_rank.setdefault(section_key(hit), rank)
 
     def reading_order(index: int) -> tuple[int, int, int]:
         hit = hits[located[index][0]]
-        passage = hit.passage
-        key = (hit.collection, passage.doc_path, passage.section)
-        return (first_rank[key], passage.ordinal, located[index][1])
+        return (first_rank[section_key(hit)], hit.passage.ordinal, located[index][1])
 
     # The same sentence in two passages (an article copied, a shared disclaimer) is quoted once.
     quoted: dict[str, int] = {}
     for i in sorted(set(chosen), key=reading_order):
         quoted.setdefault(located[i][2], located[i][0])
     return [(hit_rank, sentence) for sentence, hit_rank in quoted.items()]
+
+
+def _places_in_sections(
+    hits: Sequence[Hit], located: Sequence[tuple[int, int, str]]
+) -> tuple[list[int], list[int]]:
+    """For each hit, its section's rank among the hits' sections (the penalty for quoting a lower one is
+    per section: a long section's later part is no weaker evidence), and how many sentences of its
+    section's earlier passages among the hits come before it (only a section's opening sentence gets
+    the opening bonus, not the first sentence of every part)."""
+    sections = list(dict.fromkeys(section_key(hit) for hit in hits))
+    counts = [0] * len(hits)
+    for hit_rank, _, _ in located:
+        counts[hit_rank] += 1
+    offsets = [
+        sum(
+            counts[other]
+            for other, earlier in enumerate(hits)
+            if section_key(earlier) == section_key(hit) and earlier.passage.ordinal < hit.passage.ordinal
+        )
+        for hit in hits
+    ]
+    return [sections.index(section_key(hit)) for hit in hits], offsets
 
 
 def _previous_in_passage(located: Sequence[tuple[int, int, str]], index: int) -> list[int]:

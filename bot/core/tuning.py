@@ -47,16 +47,17 @@ class Tuning:
     max_sentences: int = 3
     # ... each scoring nearly as well as the best one.
     sentence_margin: float = 0.15
-    # A second passage contributes sentences only when it ranks almost as well as the best one.
+    # Another section's passage contributes sentences only when it ranks almost as well as the best one
+    # (every retrieved passage of the best one's own section may: a long section is split).
     supporting_margin: float = 0.05
     supporting_passages: int = 2
     # A sentence's score is its cosine to the question plus these: the share of the question's words it
     # holds (meaning counts most, shared words next) ...
     sentence_word_weight: float = 0.3
     # ... a head start for a section's opening sentence, which usually states its point
-    # (opening_bonus / (1 + position)) ...
+    # (opening_bonus / (1 + position in the section)) ...
     opening_bonus: float = 0.1
-    # ... less for each rank below the best passage (at 0.05 rather than 0.1, "What is a scikit-learn
+    # ... less for each section below the best one (at 0.05 rather than 0.1, "What is a scikit-learn
     # pipeline?" was answered only with an FAQ's aside that mentions pipelines) ...
     lower_passage_penalty: float = 0.1
     # ... and a bonus for the sentence that opens "X is ..." when the question is "What is X?" (the

@@ -216,3 +216,39 @@ def test_the_same_sentence_in_copied_articles_is_quoted_once():
     answer = compose_answer("Which lab created PyTorch?", copies, threshold=0.45)
     assert answer.answered and len(answer.sentences) == len(set(answer.sentences))
     assert [s.path for s in answer.sources] == ["copy-0.md"]
+
+
+def test_a_long_sections_opening_is_quoted_even_when_its_later_part_ranked_first():
+    """A section split in two: its later part ranks first on shared words, a passage of another section
+    second, the section's opening (which says what it is about) only third, too far below to be a
+    supporting passage. The answer still quotes the section's opening, first, and cites one section."""
+    from dataclasses import replace
+
+    later_part = hit("The fast tokenizers are written in Rust.", 0.64)
+    later_part = Hit(replace(later_part.passage, ordinal=5), 0, later_part.dense, later_part.lexical)
+    other = hit("Pipelines bundle a tokenizer and a model.", 0.63, rank=1, path="other.md")
+    opening = hit("A tokenizer turns text into token ids. Call it on a string.", 0.51, rank=2)  # ordinal 2
+
+    def scorer(sentences):
+        return [0.6 if "token ids" in s else 0.5 for s in sentences]
+
+    answer = compose_answer("How do I tokenize text?", [later_part, other, opening], 0.45, scorer)
+    assert answer.sentences[0] == "A tokenizer turns text into token ids."
+    assert answer.sources[0].section == "History" and answer.sources[0].path == "pytorch.md"
+    assert set(answer.sources[0].passage_ids) >= {"id2"}
+
+
+def test_the_best_section_is_cited_first_even_when_only_its_lower_part_is_quoted():
+    from dataclasses import replace
+
+    best = hit("Nothing useful here.", 0.70)
+    close = hit("A close second says something.", 0.68, rank=1, path="other.md")
+    lower_part = hit("The answer is in the second half.", 0.50, rank=2)  # best's section, ordinal 2
+    lower_part = Hit(replace(lower_part.passage, ordinal=7), 2, lower_part.dense, lower_part.lexical)
+
+    def scorer(sentences):
+        return [0.2 if "Nothing" in s else 0.9 for s in sentences]
+
+    answer = compose_answer("Where is it?", [best, close, lower_part], 0.45, scorer)
+    assert [s.path for s in answer.sources] == ["pytorch.md", "other.md"]
+    assert answer.sentences[0] == "The answer is in the second half."
