@@ -139,10 +139,10 @@ def test_a_pasted_error_finds_its_fix(kb, error, section, fix):
 
 
 def test_everyday_questions_are_answered_with_their_fact(kb):
-    """bench/user-questions, judged by the answer's text (measured when written: the answer cites the
-    gold section 0.857, holds the expected fact 0.786)."""
+    """bench/user-questions, judged by the answer's text (measured with its 52 questions: the answer
+    cites the gold section 0.904 and holds the expected fact 0.942)."""
     from bot.core.evaluation import evaluate, read_questions
 
     report = evaluate(kb, read_questions(KNOWLEDGE.parent / "bench" / "user-questions" / "questions.jsonl"))
-    assert report.answer_cites_gold >= 0.8
-    assert report.answer_has_fact is not None and report.answer_has_fact >= 0.75
+    assert report.answer_cites_gold >= 0.85
+    assert report.answer_has_fact is not None and report.answer_has_fact >= 0.85
