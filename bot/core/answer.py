@@ -197,14 +197,9 @@ def quoted_sentences(
     # Reading order: the best section first (its opening is what the user reads as the answer, and it is
     # the first source cited), the passages of one section in the article's order (a long section is
     # split), sentences in their order.
-    # Two collections may hold an article of the same path, so the collection is part of a section's key.
-    first_rank: dict[tuple[str, str, str], int] = {}
-    for rank, hit in enumerate(hits):
-        first_rank.setdefault(section_key(hit), rank)
-
     def reading_order(index: int) -> tuple[int, int, int]:
-        hit = hits[located[index][0]]
-        return (first_rank[section_key(hit)], hit.passage.ordinal, located[index][1])
+        hit_rank = located[index][0]
+        return (section_rank[hit_rank], hits[hit_rank].passage.ordinal, located[index][1])
 
     # The same sentence in two passages (an article copied, a shared disclaimer) is quoted once.
     quoted: dict[str, int] = {}
