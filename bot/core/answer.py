@@ -194,6 +194,7 @@ def quoted_sentences(
             chosen += [
                 i for i in _previous_in_passage(located, index) if located[i][2].rstrip().endswith(":")
             ]
+
     # Reading order: the best section first (its opening is what the user reads as the answer, and it is
     # the first source cited), the passages of one section in the article's order (a long section is
     # split), sentences in their order.
