@@ -8,6 +8,17 @@ from tests.emulator import DiscordEmulator, InteractionRecord, RecordedRequest
 
 ANSWER_TIMEOUT = 30.0  # generous: a 2-core CI machine running the real model
 NO_PINGS = {"parse": []}
+# An article no shipped one resembles, for uploads and server collections.
+QUOKKA_ARTICLE = b"""---
+title: Quokka, the imaginary tensor library
+url: https://example.org/quokka
+---
+
+## Installing Quokka
+
+Quokka is installed with `pip install quokka-tensors`. It needs Python 3.11 and a recent NumPy.
+The Quokka tensor library runs on CPUs only and has no GPU support at all.
+"""
 
 
 async def slash(

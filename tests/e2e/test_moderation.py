@@ -9,20 +9,9 @@ import threading
 import pytest
 
 from tests.conftest import SHIPPED_ARTICLES
-from tests.e2e.helpers import ANSWER_TIMEOUT, message_of, slash
+from tests.e2e.helpers import ANSWER_TIMEOUT, QUOKKA_ARTICLE, message_of, slash
 
 pytestmark = pytest.mark.e2e
-
-NEW_ARTICLE = b"""---
-title: Quokka, the imaginary tensor library
-url: https://example.org/quokka
----
-
-## Installing Quokka
-
-Quokka is installed with `pip install quokka-tensors`. It needs Python 3.11 and a recent NumPy.
-The Quokka tensor library runs on CPUs only and has no GPU support at all.
-"""
 
 
 def snapshot(kb):
@@ -38,7 +27,7 @@ async def kb_command(emu, user, subcommand, options=None):
 
 async def test_reindex_reports_what_changed(emu, start_bot, kb, storage, caplog):
     caplog.set_level(logging.INFO)
-    (kb.knowledge_dir / "quokka.md").write_bytes(NEW_ARTICLE)
+    (kb.knowledge_dir / "quokka.md").write_bytes(QUOKKA_ARTICLE)
     async with start_bot():
         record = await kb_command(emu, emu.world.mod, "reindex")
         assert record.callback_type == 5 and record.callback_data["flags"] & 64
@@ -67,11 +56,11 @@ async def test_manage_server_permission_makes_a_moderator(emu, start_bot):
 
 
 async def test_add_saves_a_valid_article_and_reindexes(emu, start_bot, kb):
-    upload = emu.add_attachment("Quokka Guide.md", NEW_ARTICLE, "text/markdown")
+    upload = emu.add_attachment("Quokka Guide.md", QUOKKA_ARTICLE, "text/markdown")
     async with start_bot():
         record = await kb_command(emu, emu.world.mod, "add", {"file": upload})
         assert "Saved as `quokka-guide.md`" in record.content and "Added: `quokka-guide.md`" in record.content
-        assert (kb.knowledge_dir / "quokka-guide.md").read_bytes() == NEW_ARTICLE
+        assert (kb.knowledge_dir / "quokka-guide.md").read_bytes() == QUOKKA_ARTICLE
         assert "quokka-guide.md" in {a.path for a in kb.articles()}
         again = await kb_command(emu, emu.world.mod, "add", {"file": upload})
         assert "already exists" in again.content and "replace" in again.content
@@ -107,7 +96,7 @@ async def test_add_refuses_files_over_the_size_limit(emu, start_bot, kb):
 
 
 async def test_add_strips_path_tricks_from_the_file_name(emu, start_bot, kb, tmp_path):
-    upload = emu.add_attachment("..\\..\\..\\evil\\.Quokka.MD", NEW_ARTICLE, "text/markdown")
+    upload = emu.add_attachment("..\\..\\..\\evil\\.Quokka.MD", QUOKKA_ARTICLE, "text/markdown")
     async with start_bot():
         record = await kb_command(emu, emu.world.mod, "add", {"file": upload})
         assert "Saved as `quokka.md`" in record.content
@@ -177,9 +166,9 @@ async def test_stats_count_questions_answers_votes_and_gaps(emu, start_bot, stor
 async def test_non_moderators_are_refused_and_nothing_changes(
     emu, start_bot, kb, storage, subcommand, options
 ):
-    (kb.knowledge_dir / "quokka.md").write_bytes(NEW_ARTICLE)  # a reindex would pick this up
+    (kb.knowledge_dir / "quokka.md").write_bytes(QUOKKA_ARTICLE)  # a reindex would pick this up
     if options == "upload":
-        options = {"file": emu.add_attachment("new.md", NEW_ARTICLE, "text/markdown")}
+        options = {"file": emu.add_attachment("new.md", QUOKKA_ARTICLE, "text/markdown")}
     before = snapshot(kb)
     async with start_bot():
         record = await kb_command(emu, emu.world.alice, subcommand, options)
@@ -206,7 +195,7 @@ async def test_a_second_reindex_while_one_runs_is_refused(emu, start_bot, kb):
         assert await asyncio.to_thread(started.wait, ANSWER_TIMEOUT)
         second = await slash(emu, w.manager, "kb", {}, subcommand="reindex")
         assert "already running" in second.content and second.callback_data["flags"] & 64
-        upload = emu.add_attachment("new.md", NEW_ARTICLE, "text/markdown")
+        upload = emu.add_attachment("new.md", QUOKKA_ARTICLE, "text/markdown")
         third = await slash(emu, w.mod, "kb", {"file": upload}, subcommand="add")
         assert "already running" in third.content
         release.set()

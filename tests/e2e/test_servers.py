@@ -14,20 +14,10 @@ import pytest
 from bot.core.collections import Collections
 from bot.core.quota import Quota
 from tests.e2e.conftest import MANAGE_GUILD
-from tests.e2e.helpers import message_of
+from tests.e2e.helpers import QUOKKA_ARTICLE, message_of
 
 pytestmark = pytest.mark.e2e
 
-QUOKKA = b"""---
-title: Quokka, the imaginary tensor library
-url: https://example.org/quokka
----
-
-## Installing Quokka
-
-Quokka is installed with `pip install quokka-tensors`. It needs Python 3.11 and a recent NumPy.
-The Quokka tensor library runs on CPUs only and has no GPU support at all.
-"""
 WOMBAT = b"""---
 title: Wombat, the imaginary training scheduler
 ---
@@ -99,7 +89,7 @@ async def test_each_server_answers_from_its_own_article_and_counts_only_its_own_
 ):
     s = servers
     async with start_servers_bot() as bot:
-        added_a = await add_article(emu, s.a, s.a_general, s.mod_a, "quokka.md", QUOKKA)
+        added_a = await add_article(emu, s.a, s.a_general, s.mod_a, "quokka.md", QUOKKA_ARTICLE)
         added_b = await add_article(emu, s.b, s.b_general, s.mod_b, "wombat.md", WOMBAT)
         assert "Saved as `quokka.md`" in added_a.content and "Saved as `wombat.md`" in added_b.content
         assert not (kb.knowledge_dir / "quokka.md").exists() and not (kb.knowledge_dir / "wombat.md").exists()
@@ -129,7 +119,7 @@ async def test_the_moderator_of_b_cannot_change_a_or_the_base_and_b_hides_base_a
 ):
     s = servers
     async with start_servers_bot() as bot:
-        await add_article(emu, s.a, s.a_general, s.mod_a, "quokka.md", QUOKKA)
+        await add_article(emu, s.a, s.a_general, s.mod_a, "quokka.md", QUOKKA_ARTICLE)
         a_before = sorted(p.name for p in bot.collections.knowledge_dir(s.a.id).iterdir())
         base_before = base_snapshot(kb)
 
@@ -216,7 +206,7 @@ async def test_a_server_the_bot_leaves_is_forgotten_after_the_retention_period(
 ):
     s = servers
     async with start_servers_bot() as bot:
-        await add_article(emu, s.a, s.a_general, s.mod_a, "quokka.md", QUOKKA)
+        await add_article(emu, s.a, s.a_general, s.mod_a, "quokka.md", QUOKKA_ARTICLE)
         await add_article(emu, s.b, s.b_general, s.mod_b, "wombat.md", WOMBAT)
         await run(emu, s.a, s.a_general, emu.world.alice, "ask", {"question": ASK_QUOKKA})
         await emu.dispatch("GUILD_DELETE", {"id": str(s.a.id)}, s.a.id)
@@ -236,7 +226,7 @@ async def test_a_collection_another_process_changed_is_served_without_a_restart(
 ):
     s = servers
     async with start_servers_bot(index_poll_seconds=0.5) as bot:
-        await add_article(emu, s.a, s.a_general, s.mod_a, "quokka.md", QUOKKA)
+        await add_article(emu, s.a, s.a_general, s.mod_a, "quokka.md", QUOKKA_ARTICLE)
         listed = await run(emu, s.a, s.a_general, s.mod_a, "kb", {}, "list")
         assert listed.callback_data["embeds"][0]["title"] == "This server's collection: 1 articles"
         # Another process (a second shard, or `qabot index --collection`) over the same folders:
@@ -256,7 +246,7 @@ async def test_an_upload_past_a_servers_quota_is_refused_and_leaves_both_servers
     s = servers
     async with start_servers_bot() as bot:
         bot.collections.quota = Quota(max_articles=1, max_bytes=2**20)  # QABOT_MAX_SERVER_ARTICLES=1
-        await add_article(emu, s.a, s.a_general, s.mod_a, "quokka.md", QUOKKA)
+        await add_article(emu, s.a, s.a_general, s.mod_a, "quokka.md", QUOKKA_ARTICLE)
         a_folder = bot.collections.knowledge_dir(s.a.id)
         a_before, base_before = sorted(a_folder.iterdir()), base_snapshot(kb)
         generation = bot.collections.loaded(s.a.id).generation
