@@ -156,11 +156,12 @@ def sync_repository(
         outcomes.append(_read_file(git, source, folder, state, commit, file, taken, policy, allowance))
         if progress:
             progress(done, len(files))
+    if commit != state.commit:  # an unchanged branch fetched nothing: the clone is as tidy as it was
+        try:
+            keep_only(git, commit, source.name)
+        except SyncFailed as error:  # the articles are read; a clone left untidy costs disk, not answers
+            notes.append(f"the repository's clone was not tidied ({error.reason})")
     state.commit = commit
-    try:
-        keep_only(git, commit, source.name)
-    except SyncFailed as error:  # the articles are read; a clone left untidy costs disk, not answers
-        notes.append(f"the repository's clone was not tidied ({error.reason})")
     return outcomes, notes
 
 
