@@ -10,8 +10,7 @@ from dataclasses import replace
 import pytest
 
 from tests.e2e.conftest import HEARTBEAT_MS
-from tests.e2e.helpers import message_of
-from tests.e2e.test_moderation import NEW_ARTICLE
+from tests.e2e.helpers import QUOKKA_ARTICLE, message_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -44,7 +43,7 @@ async def test_two_hundred_questions_at_once_while_reindexing(emu, start_bot, kb
     users = [emu.add_user(f"user{i}") for i in range(20)]
     for user in users:
         emu.add_member(w.guild, user)
-    (kb.knowledge_dir / "quokka.md").write_bytes(NEW_ARTICLE)  # so the reindex really embeds something
+    (kb.knowledge_dir / "quokka.md").write_bytes(QUOKKA_ARTICLE)  # so the reindex really embeds something
     async with start_bot() as bot:
         reindex = await emu.dispatch_slash_command(w.guild, w.general, w.mod, "kb", {}, subcommand="reindex")
         records = await asyncio.gather(
